@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * Environment -> typed, validated configuration. Every problem is reported as one line naming the variable,
+ * and secrets may come from `*_FILE` (Kubernetes Secrets mounted as files).
+ */
+
+export class ConfigError extends Error {
+  readonly code = 'config_invalid';
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+    this.name = 'ConfigError';
+  }
+}
+
+const DURATION = /^(\d+)(ms|s|m|h|d)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "1h", "90s", "500ms", "0" -> milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = DURATION.exec(text.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * UNIT_MS[match[2] ?? 's'];
+}
+
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `must be a duration such as 30s, 15m or 1h (got "${text}")` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).transform((u) => u.replace(/\/+$/, ''));
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+  REDIS_SENTINELS: z.string().optional(),
+  REDIS_SENTINEL_NAME: z.string().default('mymaster'),
+  REDIS_CLUSTER_NODES: z.string().optional(),
+  REDIS_PREFIX: z.string().regex(/^[^:\s]+$/, 'must not contain ":" or spaces').default('scim-bridge'),
+  CODER_URL: httpUrl,
+  CODER_SESSION_TOKEN: z.string().min(1),
+  CODER_ORGANIZATION: z.string().optional(),
+  CODER_LOGIN_TYPE: z.enum(['oidc', 'password', 'github', 'none']).default('oidc'),
+  CODER_BYPASS_RATELIMIT: bool.default(false),
+  CODER_TIMEOUT: duration.default(15_000),
+  SCIM_BEARER_TOKEN: z.string().min(1),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  USER_DELETE_POLICY: z.enum(['suspend', 'delete']).default('suspend'),
+  RESYNC_INTERVAL: duration.default(3_600_000),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  METRICS_OPEN: bool.default(false),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  SCIM_MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  TLS_CERT_FILE: z.string().optional(),
+  TLS_KEY_FILE: z.string().optional(),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  redis: { url: string; prefix: string; sentinels?: { host: string; port: number }[]; sentinelName: string; clusterNodes?: { host: string; port: number }[] };
+  coder: { url: string; token: string; organization?: string; loginType: 'oidc' | 'password' | 'github' | 'none'; bypassRateLimit: boolean; timeoutMs: number };
+  scim: { tokens: string[]; maxBodyBytes: number; maxPageSize: number };
+  adminToken?: string;
+  userDeletePolicy: 'suspend' | 'delete';
+  resyncIntervalMs: number;
+  workerConcurrency: number;
+  logLevel: string;
+  metricsOpen: boolean;
+  tls?: { certFile: string; keyFile: string };
+}
+
+const SECRET_VARIABLES = ['CODER_SESSION_TOKEN', 'SCIM_BEARER_TOKEN', 'ADMIN_TOKEN'] as const;
+
+/** Resolves `X_FILE` into `X`; both set is an error, since one would silently win. */
+function resolveFileVariables(env: NodeJS.ProcessEnv, problems: string[]): Record<string, string | undefined> {
+  const resolved: Record<string, string | undefined> = { ...env };
+  for (const name of SECRET_VARIABLES) {
+    const file = env[`${name}_FILE`];
+    if (!file) continue;
+    if (env[name]) {
+      problems.push(`${name} and ${name}_FILE are both set: set only one`);
+      continue;
+    }
+    try {
+      resolved[name] = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      problems.push(`${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  for (const [key, value] of Object.entries(resolved)) if (value === '') resolved[key] = undefined;
+  return resolved;
+}
+
+function hostPorts(list: string, variable: string, problems: string[]): { host: string; port: number }[] {
+  return list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(entry);
+      if (!match) problems.push(`${variable}: "${entry}" is not host:port`);
+      return { host: match?.[1] ?? '', port: Number(match?.[2] ?? 0) };
+    });
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const resolved = resolveFileVariables(env, problems);
+  const parsed = schema.safeParse(resolved);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const variable = String(issue.path[0]);
+      const message = issue.code === 'invalid_type' && resolved[variable] === undefined ? 'is required' : issue.message;
+      problems.push(`${variable} ${message}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const v = parsed.data;
+  const tokens = v.SCIM_BEARER_TOKEN.split(/[,\n]/).map((t) => t.trim()).filter(Boolean);
+  if (tokens.length === 0) problems.push('SCIM_BEARER_TOKEN has no token in it');
+  if (Boolean(v.TLS_CERT_FILE) !== Boolean(v.TLS_KEY_FILE)) problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  const sentinels = v.REDIS_SENTINELS ? hostPorts(v.REDIS_SENTINELS, 'REDIS_SENTINELS', problems) : undefined;
+  const clusterNodes = v.REDIS_CLUSTER_NODES ? hostPorts(v.REDIS_CLUSTER_NODES, 'REDIS_CLUSTER_NODES', problems) : undefined;
+  if (clusterNodes && !/^\{[^}]+\}$/.test(v.REDIS_PREFIX)) problems.push('REDIS_PREFIX must be a {hash-tag} such as {scim-bridge} on Redis Cluster');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    port: v.PORT,
+    host: v.HOST,
+    redis: { url: v.REDIS_URL, prefix: v.REDIS_PREFIX, sentinels, sentinelName: v.REDIS_SENTINEL_NAME, clusterNodes },
+    coder: {
+      url: v.CODER_URL,
+      token: v.CODER_SESSION_TOKEN,
+      organization: v.CODER_ORGANIZATION,
+      loginType: v.CODER_LOGIN_TYPE,
+      bypassRateLimit: v.CODER_BYPASS_RATELIMIT,
+      timeoutMs: v.CODER_TIMEOUT,
+    },
+    scim: { tokens, maxBodyBytes: v.MAX_BODY_BYTES, maxPageSize: v.SCIM_MAX_PAGE_SIZE },
+    adminToken: v.ADMIN_TOKEN,
+    userDeletePolicy: v.USER_DELETE_POLICY,
+    resyncIntervalMs: v.RESYNC_INTERVAL,
+    workerConcurrency: v.WORKER_CONCURRENCY,
+    logLevel: v.LOG_LEVEL,
+    metricsOpen: v.METRICS_OPEN,
+    tls: v.TLS_CERT_FILE && v.TLS_KEY_FILE ? { certFile: v.TLS_CERT_FILE, keyFile: v.TLS_KEY_FILE } : undefined,
+  };
+}

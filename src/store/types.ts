@@ -1,0 +1,164 @@
+/**
+ * The desired-state store: what the IdP asked for, kept in Redis.
+ *
+ * Resources are SCIM JSON documents exactly as the SCIM layer accepted them (schemas, id, meta included,
+ * `members` and `groups` excluded: memberships live in sets so that a one-member change costs O(1)).
+ * Every write bumps `version` (meta.version is `W/"<version>"`) and marks the resource pending for
+ * reconciliation in the same atomic step.
+ */
+
+export type ResourceKind = 'user' | 'group';
+
+/** A SCIM resource as JSON (validated and normalised by the SCIM layer). */
+export type ScimDocument = Record<string, unknown> & { id: string };
+
+export interface StoredResource {
+  kind: ResourceKind;
+  id: string;
+  version: number;
+  /** Milliseconds since the epoch, as meta.created / meta.lastModified render them. */
+  created: number;
+  lastModified: number;
+  doc: ScimDocument;
+}
+
+/** A member reference as SCIM renders it. */
+export interface MemberRef {
+  value: string;
+  display?: string;
+}
+
+/** The indexed attributes of a user: what IdPs filter on. */
+export interface UserIndexFields {
+  userName: string;
+  externalId?: string;
+  emails: string[];
+}
+
+export interface GroupIndexFields {
+  displayName: string;
+  externalId?: string;
+}
+
+export interface Page {
+  /** Ids in stable (creation) order. */
+  ids: string[];
+  total: number;
+}
+
+/** Why the last reconcile of a resource failed. */
+export interface SyncError {
+  /** 'coder_http' (Coder answered an error), 'unappliable' (Coder's API cannot express the change), 'unlicensed', 'network'. */
+  code: string;
+  message: string;
+  coderStatus?: number;
+  permanent: boolean;
+  at: number;
+  /** The desired version the failure is about: a newer desired version clears a permanent failure. */
+  version: number;
+}
+
+/** What was last applied to Coder for a user: the worker plans against this on the hot path. */
+export interface AppliedUser {
+  coderId: string;
+  username: string;
+  email: string;
+  name: string;
+  status: 'active' | 'dormant' | 'suspended';
+  /** The organization the user was made a member of. */
+  orgMember: boolean;
+}
+
+export interface AppliedGroup {
+  coderId: string;
+  name: string;
+  displayName: string;
+  /** Coder user ids of the members as last applied. */
+  memberCoderIds: string[];
+}
+
+export interface SyncStatus<Applied> {
+  applied?: Applied;
+  /** Desired version that `applied` corresponds to. */
+  appliedVersion?: number;
+  lastSuccessAt?: number;
+  lastError?: SyncError;
+  /** Set when the desired resource was deleted and Coder still holds it (a tombstone). */
+  deleted?: boolean;
+  /** Free-form notes shown by the admin API (e.g. "email change not appliable"). */
+  notes?: string[];
+}
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: 'not_found' | 'uniqueness' | 'version_conflict' | 'unavailable',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+/** The outcome of a write: the new state, for the SCIM response. */
+export interface MembershipChange {
+  add?: string[];
+  remove?: string[];
+  /** Replace the whole member set (PUT, or PATCH replace of `members`). */
+  replace?: string[];
+}
+
+export interface MembershipResult {
+  version: number;
+  lastModified: number;
+  /** Member ids that are not users of this store: not added (a group member must be a provisioned user). */
+  ignored: string[];
+}
+
+export type UserMutation = (current: StoredResource) => { doc: ScimDocument; fields: UserIndexFields };
+export type GroupMutation = (current: StoredResource) => { doc: ScimDocument; fields: GroupIndexFields };
+
+/**
+ * The desired state. Every write is atomic in Redis, bumps the resource's version and records the resource
+ * in the pending set (see `pending`) in the same step, so a crash before the reconcile job is queued is healed
+ * by re-queueing what is pending. Implementations throw StoreError('unavailable') when Redis fails.
+ */
+export interface DesiredStore {
+  createUser(doc: ScimDocument, fields: UserIndexFields): Promise<StoredResource>;
+  getUser(id: string): Promise<StoredResource | null>;
+  getUsers(ids: string[]): Promise<(StoredResource | null)[]>;
+  /** Optimistic read-modify-write: `mutate` may run again on a concurrent write. Throws not_found, uniqueness. */
+  updateUser(id: string, mutate: UserMutation): Promise<StoredResource>;
+  /** Removes the user, its index entries and its memberships (each affected group is bumped and pending). */
+  deleteUser(id: string): Promise<{ deleted: boolean; groupIds: string[] }>;
+  /** Exact lookups from indexes. userName and email compare case-insensitively, externalId exactly. */
+  findUsers(attribute: 'userName' | 'externalId' | 'email', value: string): Promise<string[]>;
+  /** `start` is 0-based. */
+  listUsers(start: number, count: number): Promise<Page>;
+  userGroupIds(id: string): Promise<string[]>;
+
+  createGroup(doc: ScimDocument, fields: GroupIndexFields, memberIds: string[]): Promise<StoredResource & { ignored: string[] }>;
+  getGroup(id: string): Promise<StoredResource | null>;
+  getGroups(ids: string[]): Promise<(StoredResource | null)[]>;
+  updateGroup(id: string, mutate: GroupMutation): Promise<StoredResource>;
+  deleteGroup(id: string): Promise<boolean>;
+  /** displayName compares case-insensitively, externalId exactly. */
+  findGroups(attribute: 'displayName' | 'externalId', value: string): Promise<string[]>;
+  listGroups(start: number, count: number): Promise<Page>;
+  /** Set operations on the member set, O(changed members). Throws not_found. */
+  changeMembers(groupId: string, change: MembershipChange): Promise<MembershipResult>;
+  memberIds(groupId: string): Promise<string[]>;
+  isMember(groupId: string, userId: string): Promise<boolean>;
+
+  /** Resources written since they were last reconciled: `${kind}:${id}` -> version. */
+  pending(limit?: number): Promise<{ kind: ResourceKind; id: string; version: number }[]>;
+  /** Clears the pending mark unless a newer version was written meanwhile. */
+  clearPending(kind: ResourceKind, id: string, version: number): Promise<void>;
+
+  getSync<A>(kind: ResourceKind, id: string): Promise<SyncStatus<A> | null>;
+  setSync<A>(kind: ResourceKind, id: string, status: SyncStatus<A>): Promise<void>;
+  deleteSync(kind: ResourceKind, id: string): Promise<void>;
+  /** Ids that have a sync status (managed in Coder, including tombstones), for resync and admin. */
+  syncIds(kind: ResourceKind): Promise<string[]>;
+
+  counts(): Promise<{ users: number; groups: number }>;
+}
