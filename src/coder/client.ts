@@ -1,0 +1,194 @@
+import { CoderApiError, isNotFound } from './errors';
+import { CoderTransport, type CoderTransportOptions } from './transport';
+import type {
+  BuildInfo,
+  CoderResponse,
+  CreateGroupRequest,
+  CreateUserRequest,
+  Entitlements,
+  Group,
+  Organization,
+  OrganizationMember,
+  OrganizationMemberWithUserData,
+  PaginatedMembers,
+  PatchGroupRequest,
+  UpdateProfileRequest,
+  User,
+  UsersPage,
+} from './types';
+
+export type CoderClientOptions = CoderTransportOptions;
+
+export interface ListUsersQuery {
+  /** Coder's search language; a bare term matches a substring of username or e-mail. */
+  q?: string;
+  /** 0 or absent means no limit. */
+  limit?: number;
+  offset?: number;
+  /** Cursor: users ordered after this user's (lower-cased) username. */
+  afterId?: string;
+}
+
+export type AddOrgMemberResult = { alreadyMember: false; member: OrganizationMember } | { alreadyMember: true };
+
+const ALREADY_ORG_MEMBER = 'Organization member already exists in this organization';
+const DEFAULT_PAGE_SIZE = 500;
+
+/** Typed Coder API v2 calls used by the bridge. Knows nothing of SCIM. */
+export class CoderClient {
+  private readonly http: CoderTransport;
+
+  constructor(options: CoderClientOptions) {
+    this.http = new CoderTransport(options);
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  buildInfo(): Promise<BuildInfo> {
+    return this.http.call('GET', '/api/v2/buildinfo');
+  }
+
+  me(): Promise<User> {
+    return this.http.call('GET', '/api/v2/users/me');
+  }
+
+  entitlements(): Promise<Entitlements> {
+    return this.http.call('GET', '/api/v2/entitlements');
+  }
+
+  organizations(): Promise<Organization[]> {
+    return this.http.call('GET', '/api/v2/organizations');
+  }
+
+  organization(idOrName: string): Promise<Organization> {
+    return this.http.call('GET', '/api/v2/organizations/{organization}', { params: { organization: idOrName } });
+  }
+
+  createUser(body: CreateUserRequest): Promise<User> {
+    return this.http.call('POST', '/api/v2/users', { body });
+  }
+
+  /** Null when no (non-deleted) user has that id or username; Coder says so with a 400, not a 404. */
+  user(idOrUsername: string): Promise<User | null> {
+    return nullIfNotFound(this.http.call<User>('GET', '/api/v2/users/{user}', { params: { user: idOrUsername } }));
+  }
+
+  listUsers({ q, limit, offset, afterId }: ListUsersQuery = {}): Promise<UsersPage> {
+    return this.http.call('GET', '/api/v2/users', { query: { q, limit, offset, after_id: afterId } });
+  }
+
+  /** Every user, in Coder's order (lower-cased username), one page of `pageSize` per call. */
+  async *iterateUsers(pageSize = DEFAULT_PAGE_SIZE): AsyncGenerator<User> {
+    if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer (got ${pageSize})`);
+    let afterId: string | undefined;
+    for (;;) {
+      const { users } = await this.listUsers({ limit: pageSize, afterId });
+      yield* users;
+      if (users.length < pageSize) return;
+      afterId = users[users.length - 1].id;
+    }
+  }
+
+  /**
+   * Coder has no `email:` search key: search with a bare term (a substring match on username or e-mail)
+   * and keep only the exact, case-insensitive e-mail match.
+   */
+  async findUserByEmail(email: string): Promise<User | null> {
+    const { users } = await this.listUsers({ q: emailSearchTerm(email) });
+    const wanted = email.toLowerCase();
+    return users.find((user) => user.email.toLowerCase() === wanted) ?? null;
+  }
+
+  updateProfile(id: string, body: UpdateProfileRequest): Promise<User> {
+    return this.http.call('PUT', '/api/v2/users/{user}/profile', { params: { user: id }, body });
+  }
+
+  suspendUser(id: string): Promise<User> {
+    return this.http.call('PUT', '/api/v2/users/{user}/status/suspend', { params: { user: id } });
+  }
+
+  activateUser(id: string): Promise<User> {
+    return this.http.call('PUT', '/api/v2/users/{user}/status/activate', { params: { user: id } });
+  }
+
+  async deleteUser(id: string): Promise<void> {
+    await this.http.call<CoderResponse>('DELETE', '/api/v2/users/{user}', { params: { user: id } });
+  }
+
+  /** Adding an existing member is success: the desired state already holds. */
+  async addOrgMember(organization: string, user: string): Promise<AddOrgMemberResult> {
+    try {
+      const member = await this.http.call<OrganizationMember>('POST', '/api/v2/organizations/{organization}/members/{user}', {
+        params: { organization, user },
+      });
+      return { alreadyMember: false, member };
+    } catch (err) {
+      if (err instanceof CoderApiError && err.status === 400 && err.message === ALREADY_ORG_MEMBER) return { alreadyMember: true };
+      throw err;
+    }
+  }
+
+  /** Coder also removes the user from every group of that organization. */
+  async removeOrgMember(organization: string, user: string): Promise<void> {
+    await this.http.call('DELETE', '/api/v2/organizations/{organization}/members/{user}', { params: { organization, user } });
+  }
+
+  async orgMembers(organization: string, pageSize = DEFAULT_PAGE_SIZE): Promise<OrganizationMemberWithUserData[]> {
+    const members: OrganizationMemberWithUserData[] = [];
+    for (;;) {
+      const page = await this.http.call<PaginatedMembers>('GET', '/api/v2/organizations/{organization}/paginated-members', {
+        params: { organization },
+        query: { limit: pageSize, offset: members.length },
+      });
+      members.push(...page.members);
+      if (page.members.length < pageSize || members.length >= page.count) return members;
+    }
+  }
+
+  /** Includes the implicit Everyone group (id equal to the organization id). */
+  groups(organization: string): Promise<Group[]> {
+    return this.http.call('GET', '/api/v2/organizations/{organization}/groups', { params: { organization } });
+  }
+
+  /** Exact, case-sensitive name. */
+  groupByName(organization: string, name: string): Promise<Group | null> {
+    return nullIfNotFound(
+      this.http.call<Group>('GET', '/api/v2/organizations/{organization}/groups/{groupName}', { params: { organization, groupName: name } }),
+    );
+  }
+
+  group(id: string): Promise<Group | null> {
+    return nullIfNotFound(this.http.call<Group>('GET', '/api/v2/groups/{group}', { params: { group: id } }));
+  }
+
+  createGroup(organization: string, body: CreateGroupRequest): Promise<Group> {
+    return this.http.call('POST', '/api/v2/organizations/{organization}/groups', { params: { organization }, body });
+  }
+
+  patchGroup(id: string, body: PatchGroupRequest): Promise<Group> {
+    return this.http.call('PATCH', '/api/v2/groups/{group}', { params: { group: id }, body });
+  }
+
+  async deleteGroup(id: string): Promise<void> {
+    await this.http.call<CoderResponse>('DELETE', '/api/v2/groups/{group}', { params: { group: id } });
+  }
+}
+
+/**
+ * A search term Coder's query parser leaves whole. Whitespace, ':' and '"' are syntax there, so an address
+ * containing them is searched by its longest plain fragment: still a substring, so the exact filter stays correct.
+ */
+export function emailSearchTerm(email: string): string {
+  return email.split(/[\s:"]+/).reduce((longest, part) => (part.length > longest.length ? part : longest), '');
+}
+
+async function nullIfNotFound<T>(call: Promise<T>): Promise<T | null> {
+  try {
+    return await call;
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+}
