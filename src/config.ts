@@ -83,6 +83,9 @@ export interface Config {
 
 const SECRET_VARIABLES = ['CODER_SESSION_TOKEN', 'SCIM_BEARER_TOKEN', 'ADMIN_TOKEN'] as const;
 
+/** Every environment variable this module reads, `*_FILE` forms included (deployment manifests are checked against it). */
+export const CONFIG_VARIABLES: readonly string[] = [...Object.keys(schema.shape), ...SECRET_VARIABLES.map((name) => `${name}_FILE`)];
+
 /** Resolves `X_FILE` into `X`; both set is an error, since one would silently win. */
 function resolveFileVariables(env: NodeJS.ProcessEnv, problems: string[]): Record<string, string | undefined> {
   const resolved: Record<string, string | undefined> = { ...env };
