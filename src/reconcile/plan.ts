@@ -1,0 +1,127 @@
+import type { AppliedGroup, AppliedUser } from '../store/types';
+import type { DesiredGroup, DesiredUser } from './mapping';
+
+/**
+ * The pure core of reconciliation: desired state vs what was last applied to Coder -> the ordered Coder
+ * operations that close the gap. No I/O; the reconcilers fetch, call `plan*` and apply.
+ */
+
+export type LoginType = 'oidc' | 'password' | 'github' | 'none';
+
+export interface PlanContext {
+  deletePolicy: 'suspend' | 'delete';
+  loginType: LoginType;
+  orgId: string;
+}
+
+/**
+ * What was applied, plus the username the SCIM userName mapped to at the time: a clash suffix ("alice-1")
+ * must not read as a rename to "alice" on every later plan.
+ */
+export interface AppliedUserState extends AppliedUser {
+  mappedUsername?: string;
+}
+
+/** The group counterpart of `mappedUsername`. */
+export interface AppliedGroupState extends AppliedGroup {
+  mappedName?: string;
+}
+
+/** The desired group with its members resolved to Coder ids (members not yet in Coder are left out). */
+export interface DesiredGroupState extends DesiredGroup {
+  memberCoderIds: string[];
+}
+
+export interface CreateUserBody {
+  email: string;
+  username: string;
+  name: string;
+  login_type: LoginType;
+  organization_ids: string[];
+  user_status?: 'suspended';
+}
+
+export type UserOperation =
+  | { op: 'createUser'; body: CreateUserBody }
+  | { op: 'addOrgMember'; orgId: string }
+  | { op: 'updateProfile'; username: string; name: string }
+  | { op: 'suspend' }
+  | { op: 'activate' }
+  | { op: 'deleteUser' }
+  /** Coder's API cannot change a user's e-mail: a standing note, never a call. */
+  | { op: 'emailNotAppliable'; from: string; to: string };
+
+export type GroupOperation =
+  | { op: 'createGroup'; orgId: string; name: string; display_name: string }
+  | { op: 'patchGroup'; name?: string; display_name?: string; add_users: string[]; remove_users: string[] }
+  | { op: 'deleteGroup' };
+
+/** Operations that are notes for the sync status rather than Coder calls. */
+export function isNote(operation: UserOperation): operation is Extract<UserOperation, { op: 'emailNotAppliable' }> {
+  return operation.op === 'emailNotAppliable';
+}
+
+function planUserDeletion(applied: AppliedUserState | undefined, ctx: PlanContext): UserOperation[] {
+  if (!applied) return [];
+  if (ctx.deletePolicy === 'delete') return [{ op: 'deleteUser' }];
+  return applied.status === 'suspended' ? [] : [{ op: 'suspend' }];
+}
+
+function createUser(desired: DesiredUser, ctx: PlanContext): UserOperation {
+  const body: CreateUserBody = {
+    email: desired.email,
+    username: desired.username,
+    name: desired.name,
+    login_type: ctx.loginType,
+    organization_ids: [ctx.orgId],
+  };
+  // One call even for a user provisioned inactive: Coder accepts the status at creation.
+  if (desired.suspended) body.user_status = 'suspended';
+  return { op: 'createUser', body };
+}
+
+export function planUser(desired: DesiredUser | null, applied: AppliedUserState | undefined, ctx: PlanContext): UserOperation[] {
+  if (!desired) return planUserDeletion(applied, ctx);
+  if (!applied) return [createUser(desired, ctx)];
+
+  const operations: UserOperation[] = [];
+  if (!applied.orgMember) operations.push({ op: 'addOrgMember', orgId: ctx.orgId });
+  // The username is stable once chosen: only a userName that now maps elsewhere renames the Coder user.
+  const username = desired.username === (applied.mappedUsername ?? applied.username) ? applied.username : desired.username;
+  if (username !== applied.username || desired.name !== applied.name) {
+    operations.push({ op: 'updateProfile', username, name: desired.name });
+  }
+  if (desired.suspended && applied.status !== 'suspended') operations.push({ op: 'suspend' });
+  // A dormant user is fine: Coder users stay dormant until their first login.
+  if (!desired.suspended && applied.status === 'suspended') operations.push({ op: 'activate' });
+  if (desired.email.toLowerCase() !== applied.email.toLowerCase()) {
+    operations.push({ op: 'emailNotAppliable', from: applied.email, to: desired.email });
+  }
+  return operations;
+}
+
+function memberDelta(desired: string[], applied: string[]): { add_users: string[]; remove_users: string[] } {
+  const want = new Set(desired);
+  const have = new Set(applied);
+  return {
+    add_users: [...want].filter((id) => !have.has(id)),
+    remove_users: [...have].filter((id) => !want.has(id)),
+  };
+}
+
+export function planGroup(desired: DesiredGroupState | null, applied: AppliedGroupState | undefined, ctx: PlanContext): GroupOperation[] {
+  if (!desired) return applied ? [{ op: 'deleteGroup' }] : [];
+  if (!applied) {
+    const create: GroupOperation = { op: 'createGroup', orgId: ctx.orgId, name: desired.name, display_name: desired.displayName };
+    // Coder's create takes no members: they follow in one PATCH.
+    const { add_users } = memberDelta(desired.memberCoderIds, []);
+    return add_users.length > 0 ? [create, { op: 'patchGroup', add_users, remove_users: [] }] : [create];
+  }
+
+  const patch: Extract<GroupOperation, { op: 'patchGroup' }> = { op: 'patchGroup', ...memberDelta(desired.memberCoderIds, applied.memberCoderIds) };
+  const name = desired.name === (applied.mappedName ?? applied.name) ? applied.name : desired.name;
+  if (name !== applied.name) patch.name = name;
+  if (desired.displayName !== applied.displayName) patch.display_name = desired.displayName;
+  const changed = patch.name !== undefined || patch.display_name !== undefined || patch.add_users.length > 0 || patch.remove_users.length > 0;
+  return changed ? [patch] : [];
+}
