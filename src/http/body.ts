@@ -1,0 +1,43 @@
+import type { IncomingMessage } from 'node:http';
+import express, { type RequestHandler } from 'express';
+import { ScimError } from '../scim/errors';
+
+/**
+ * Request bodies. JSON is accepted as `application/json` (Okta), `application/scim+json` (Entra) or any
+ * `+json` type. A body sent WITHOUT a Content-Type is parsed as JSON too: a SCIM endpoint speaks nothing
+ * else, and refusing it would only break lenient clients. A body with another content type is refused (415),
+ * but a Content-Type on a body-less request (Okta sends one on GETs) is harmless and ignored.
+ */
+
+function mediaType(req: IncomingMessage): string | undefined {
+  const header = req.headers['content-type'];
+  return header ? header.split(';')[0].trim().toLowerCase() : undefined;
+}
+
+export function isJsonMediaType(type: string): boolean {
+  return type === 'application/json' || type === 'application/scim+json' || type.endsWith('+json');
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  const length = req.headers['content-length'];
+  return length !== undefined && length !== '0';
+}
+
+function parsesAsJson(req: IncomingMessage): boolean {
+  const type = mediaType(req);
+  return type === undefined || isJsonMediaType(type);
+}
+
+const rejectForeignBodies: RequestHandler = (req, _res, next) => {
+  if (hasBody(req) && !parsesAsJson(req)) {
+    next(new ScimError(415, `Unsupported Content-Type "${mediaType(req)}": send application/scim+json or application/json`));
+    return;
+  }
+  next();
+};
+
+/** Oversized bodies fail with body-parser's `entity.too.large`, which the error handler turns into 413. */
+export function scimBodyParser(maxBytes: number): RequestHandler[] {
+  return [rejectForeignBodies, express.json({ limit: maxBytes, type: parsesAsJson })];
+}
