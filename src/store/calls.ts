@@ -1,0 +1,140 @@
+import { pendingMember, type IndexDelta, type StoreKeys } from './keys';
+import type { ScriptCall } from './scripts';
+import type { MembershipChange, ResourceKind, ScimDocument } from './types';
+
+/**
+ * Pure builders of the KEYS/ARGV layouts documented in scripts.ts: the one place that knows how a write's
+ * keys are laid out, so callers deal in ids and index deltas.
+ */
+
+export interface ResourceWrite {
+  kind: ResourceKind;
+  id: string;
+  /** 0 creates (refused if the id exists); otherwise the version the caller read. */
+  expectedVersion: number;
+  doc: ScimDocument;
+  fields: object;
+  delta: IndexDelta;
+  /** Initial members of a created group. */
+  memberIds?: string[];
+  now: number;
+}
+
+export function writeResourceCall(keys: StoreKeys, write: ResourceWrite): ScriptCall {
+  const { kind, id, delta } = write;
+  const memberIds = write.memberIds ?? [];
+  const memberKeys = memberIds.length === 0 ? [] : [keys.members(id), ...memberIds.flatMap((userId) => userMemberKeys(keys, userId))];
+  return {
+    keys: [
+      keys.record(kind, id),
+      keys.pending(),
+      keys.list(kind),
+      keys.sequence(),
+      ...delta.releaseUnique,
+      ...delta.claimUnique,
+      ...delta.removeFromSets,
+      ...delta.addToSets,
+      ...memberKeys,
+    ],
+    args: [
+      id,
+      write.expectedVersion,
+      write.now,
+      JSON.stringify(write.doc),
+      JSON.stringify(write.fields),
+      pendingMember(kind, id),
+      delta.releaseUnique.length,
+      delta.claimUnique.length,
+      delta.removeFromSets.length,
+      delta.addToSets.length,
+      memberIds.length,
+      ...memberIds,
+    ],
+  };
+}
+
+/** The keys addMembers needs per user: its record (does it exist?) and its reverse set. */
+function userMemberKeys(keys: StoreKeys, userId: string): string[] {
+  return [keys.record('user', userId), keys.userGroups(userId)];
+}
+
+export interface MemberDelta {
+  add: string[];
+  remove: string[];
+}
+
+/** `expectedVersion` undefined applies to any version (add/remove commute); replace pins the version it diffed. */
+export function changeMembersCall(keys: StoreKeys, groupId: string, delta: MemberDelta, now: number, expectedVersion?: number): ScriptCall {
+  return {
+    keys: [
+      keys.record('group', groupId),
+      keys.pending(),
+      keys.members(groupId),
+      ...delta.add.flatMap((userId) => userMemberKeys(keys, userId)),
+      ...delta.remove.map((userId) => keys.userGroups(userId)),
+    ],
+    args: [groupId, expectedVersion ?? '', now, pendingMember('group', groupId), delta.add.length, ...delta.add, ...delta.remove],
+  };
+}
+
+export interface ResourceDelete {
+  id: string;
+  expectedVersion: number;
+  /** The index keys the resource holds (unique ones are released only if they still point at it). */
+  release: IndexDelta;
+  now: number;
+}
+
+export function deleteUserCall(keys: StoreKeys, del: ResourceDelete, groupIds: string[]): ScriptCall {
+  return {
+    keys: [
+      keys.record('user', del.id),
+      keys.pending(),
+      keys.list('user'),
+      keys.userGroups(del.id),
+      ...del.release.releaseUnique,
+      ...del.release.removeFromSets,
+      ...groupIds.flatMap((groupId) => [keys.record('group', groupId), keys.members(groupId)]),
+    ],
+    args: [
+      del.id,
+      del.expectedVersion,
+      del.now,
+      pendingMember('user', del.id),
+      del.release.releaseUnique.length,
+      del.release.removeFromSets.length,
+      ...groupIds.flatMap((groupId) => [groupId, pendingMember('group', groupId)]),
+    ],
+  };
+}
+
+export function deleteGroupCall(keys: StoreKeys, del: ResourceDelete, memberIds: string[]): ScriptCall {
+  return {
+    keys: [
+      keys.record('group', del.id),
+      keys.pending(),
+      keys.list('group'),
+      keys.members(del.id),
+      ...del.release.removeFromSets,
+      ...memberIds.map((userId) => keys.userGroups(userId)),
+    ],
+    args: [del.id, del.expectedVersion, pendingMember('group', del.id), del.release.removeFromSets.length, ...memberIds],
+  };
+}
+
+export function clearPendingCall(keys: StoreKeys, kind: ResourceKind, id: string, version: number): ScriptCall {
+  return { keys: [keys.pending()], args: [pendingMember(kind, id), version] };
+}
+
+/** Add/remove without replace: an id named in both ends up removed. */
+export function incrementalDelta(change: MembershipChange): MemberDelta {
+  const remove = new Set(change.remove ?? []);
+  return { add: [...new Set(change.add ?? [])].filter((id) => !remove.has(id)), remove: [...remove] };
+}
+
+/** With `replace`, the target is (replace + add) - remove, diffed against the current members. */
+export function replacementDelta(change: MembershipChange & { replace: string[] }, current: Set<string>): MemberDelta {
+  const remove = new Set(change.remove ?? []);
+  const target = new Set([...change.replace, ...(change.add ?? [])].filter((id) => !remove.has(id)));
+  return { add: [...target].filter((id) => !current.has(id)), remove: [...current].filter((id) => !target.has(id)) };
+}

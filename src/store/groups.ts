@@ -1,0 +1,102 @@
+import { changeMembersCall, deleteGroupCall, incrementalDelta, replacementDelta, writeResourceCall, type MemberDelta } from './calls';
+import type { StoreContext } from './context';
+import { groupIndexKeys, indexDelta, NO_INDEX_KEYS } from './keys';
+import { CONFLICT, retryOnConflict, scriptOutcome, type Attempt } from './optimistic';
+import { execPipeline } from './pipeline';
+import { decodeRecord, RECORD_FIELDS } from './record';
+import { ResourceReader } from './resources';
+import {
+  StoreError,
+  type GroupIndexFields,
+  type GroupMutation,
+  type MembershipChange,
+  type MembershipResult,
+  type ScimDocument,
+  type StoredResource,
+} from './types';
+
+/** Groups: records, displayName/externalId indexes, and member sets kept in step with each user's reverse set. */
+export class GroupRecords {
+  readonly reader: ResourceReader<GroupIndexFields>;
+
+  constructor(private readonly ctx: StoreContext) {
+    this.reader = new ResourceReader(ctx, 'group');
+  }
+
+  async create(doc: ScimDocument, fields: GroupIndexFields, memberIds: string[]): Promise<StoredResource & { ignored: string[] }> {
+    const { keys } = this.ctx;
+    const now = Date.now();
+    const delta = indexDelta(NO_INDEX_KEYS, groupIndexKeys(keys, fields));
+    const write = { kind: 'group' as const, id: doc.id, expectedVersion: 0, doc, fields, delta, memberIds: [...new Set(memberIds)], now };
+    const reply = scriptOutcome(await this.ctx.runScript('scimBridgeWriteResource', writeResourceCall(keys, write)), `group ${doc.id}`);
+    if (reply === CONFLICT) throw new StoreError('version_conflict', `group ${doc.id} changed while being created`);
+    return { kind: 'group', id: doc.id, version: Number(reply[1]), created: now, lastModified: now, doc, ignored: reply.slice(2).map(String) };
+  }
+
+  update(id: string, mutate: GroupMutation): Promise<StoredResource> {
+    const { keys } = this.ctx;
+    return retryOnConflict(`group ${id}`, async () => {
+      const current = await this.reader.read(id);
+      if (!current) throw new StoreError('not_found', `group ${id} not found`);
+      const next = mutate(current.resource);
+      const now = Date.now();
+      const delta = indexDelta(groupIndexKeys(keys, current.fields), groupIndexKeys(keys, next.fields));
+      const write = { kind: 'group' as const, id, expectedVersion: current.resource.version, doc: next.doc, fields: next.fields, delta, now };
+      const reply = scriptOutcome(await this.ctx.runScript('scimBridgeWriteResource', writeResourceCall(keys, write)), `group ${id}`);
+      if (reply === CONFLICT) return CONFLICT;
+      return { ...current.resource, version: Number(reply[1]), lastModified: now, doc: next.doc };
+    });
+  }
+
+  /** O(group size): every member's reverse entry goes too. */
+  delete(id: string): Promise<boolean> {
+    const { keys } = this.ctx;
+    return retryOnConflict(`group ${id}`, async () => {
+      const [values, memberIds] = (await execPipeline(
+        this.ctx.redis.pipeline().hmget(keys.record('group', id), ...RECORD_FIELDS).smembers(keys.members(id)),
+      )) as [(string | null)[], string[]];
+      const current = decodeRecord<GroupIndexFields>('group', id, values);
+      if (!current) return false;
+      const release = indexDelta(groupIndexKeys(keys, current.fields), NO_INDEX_KEYS);
+      const call = deleteGroupCall(keys, { id, expectedVersion: current.resource.version, release, now: Date.now() }, memberIds);
+      const reply = await this.ctx.runScript('scimBridgeDeleteGroup', call);
+      if (reply[0] === 'not_found') return false;
+      return scriptOutcome(reply, `group ${id}`) === CONFLICT ? CONFLICT : true;
+    });
+  }
+
+  /** add/remove cost O(changed members) and apply to any version (set arithmetic commutes); replace diffs. */
+  changeMembers(groupId: string, change: MembershipChange): Promise<MembershipResult> {
+    const { replace } = change;
+    if (replace === undefined) return retryOnConflict(`group ${groupId}`, () => this.applyMembers(groupId, incrementalDelta(change)));
+    return retryOnConflict(`group ${groupId}`, async () => {
+      const { keys } = this.ctx;
+      const [version, current] = (await execPipeline(
+        this.ctx.redis.pipeline().hget(keys.record('group', groupId), 'version').smembers(keys.members(groupId)),
+      )) as [string | null, string[]];
+      if (version === null) throw new StoreError('not_found', `group ${groupId} not found`);
+      return this.applyMembers(groupId, replacementDelta({ ...change, replace }, new Set(current)), Number(version));
+    });
+  }
+
+  private async applyMembers(groupId: string, delta: MemberDelta, expectedVersion?: number): Promise<Attempt<MembershipResult>> {
+    const call = changeMembersCall(this.ctx.keys, groupId, delta, Date.now(), expectedVersion);
+    const reply = scriptOutcome(await this.ctx.runScript('scimBridgeChangeMembers', call), `group ${groupId}`);
+    if (reply === CONFLICT) return CONFLICT;
+    return { version: Number(reply[1]), lastModified: Number(reply[2]), ignored: reply.slice(3).map(String) };
+  }
+
+  async find(attribute: 'displayName' | 'externalId', value: string): Promise<string[]> {
+    const { keys, redis } = this.ctx;
+    const key = attribute === 'displayName' ? keys.groupDisplayNameIndex(value) : keys.groupExternalIdIndex(value);
+    return (await redis.smembers(key)).sort();
+  }
+
+  memberIds(groupId: string): Promise<string[]> {
+    return this.ctx.redis.smembers(this.ctx.keys.members(groupId));
+  }
+
+  async isMember(groupId: string, userId: string): Promise<boolean> {
+    return (await this.ctx.redis.sismember(this.ctx.keys.members(groupId), userId)) === 1;
+  }
+}

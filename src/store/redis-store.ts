@@ -1,0 +1,147 @@
+import type { Cluster, Redis } from 'ioredis';
+import { guarded } from './errors';
+import { GroupRecords } from './groups';
+import { StoreKeys } from './keys';
+import { PendingMarks } from './pending';
+import type { StoredRecord } from './record';
+import { registerScripts } from './scripts';
+import { SyncRecords } from './sync';
+import type {
+  DesiredStore,
+  GroupIndexFields,
+  GroupMutation,
+  MembershipChange,
+  MembershipResult,
+  Page,
+  ResourceKind,
+  ScimDocument,
+  StoredResource,
+  SyncStatus,
+  UserIndexFields,
+  UserMutation,
+} from './types';
+import { UserRecords } from './users';
+
+const resourceOf = <F>(record: StoredRecord<F> | null): StoredResource | null => record?.resource ?? null;
+
+/**
+ * The desired state in Redis. Every key starts with `${prefix}:`; with a `{hash-tag}` prefix the store works on
+ * Redis Cluster. Every Redis failure surfaces as StoreError('unavailable').
+ */
+export class RedisStore implements DesiredStore {
+  private readonly users: UserRecords;
+  private readonly groups: GroupRecords;
+  private readonly sync: SyncRecords;
+  private readonly marks: PendingMarks;
+
+  constructor(redis: Redis | Cluster, prefix: string) {
+    const ctx = { redis, keys: new StoreKeys(prefix), runScript: registerScripts(redis) };
+    this.users = new UserRecords(ctx);
+    this.groups = new GroupRecords(ctx);
+    this.sync = new SyncRecords(ctx);
+    this.marks = new PendingMarks(ctx);
+  }
+
+  createUser(doc: ScimDocument, fields: UserIndexFields): Promise<StoredResource> {
+    return guarded(() => this.users.create(doc, fields));
+  }
+
+  getUser(id: string): Promise<StoredResource | null> {
+    return guarded(async () => resourceOf(await this.users.reader.read(id)));
+  }
+
+  getUsers(ids: string[]): Promise<(StoredResource | null)[]> {
+    return guarded(async () => (await this.users.reader.readMany(ids)).map(resourceOf));
+  }
+
+  updateUser(id: string, mutate: UserMutation): Promise<StoredResource> {
+    return guarded(() => this.users.update(id, mutate));
+  }
+
+  deleteUser(id: string): Promise<{ deleted: boolean; groupIds: string[] }> {
+    return guarded(() => this.users.delete(id));
+  }
+
+  findUsers(attribute: 'userName' | 'externalId' | 'email', value: string): Promise<string[]> {
+    return guarded(() => this.users.find(attribute, value));
+  }
+
+  listUsers(start: number, count: number): Promise<Page> {
+    return guarded(() => this.users.reader.page(start, count));
+  }
+
+  userGroupIds(id: string): Promise<string[]> {
+    return guarded(() => this.users.groupIds(id));
+  }
+
+  createGroup(doc: ScimDocument, fields: GroupIndexFields, memberIds: string[]): Promise<StoredResource & { ignored: string[] }> {
+    return guarded(() => this.groups.create(doc, fields, memberIds));
+  }
+
+  getGroup(id: string): Promise<StoredResource | null> {
+    return guarded(async () => resourceOf(await this.groups.reader.read(id)));
+  }
+
+  getGroups(ids: string[]): Promise<(StoredResource | null)[]> {
+    return guarded(async () => (await this.groups.reader.readMany(ids)).map(resourceOf));
+  }
+
+  updateGroup(id: string, mutate: GroupMutation): Promise<StoredResource> {
+    return guarded(() => this.groups.update(id, mutate));
+  }
+
+  deleteGroup(id: string): Promise<boolean> {
+    return guarded(() => this.groups.delete(id));
+  }
+
+  findGroups(attribute: 'displayName' | 'externalId', value: string): Promise<string[]> {
+    return guarded(() => this.groups.find(attribute, value));
+  }
+
+  listGroups(start: number, count: number): Promise<Page> {
+    return guarded(() => this.groups.reader.page(start, count));
+  }
+
+  changeMembers(groupId: string, change: MembershipChange): Promise<MembershipResult> {
+    return guarded(() => this.groups.changeMembers(groupId, change));
+  }
+
+  memberIds(groupId: string): Promise<string[]> {
+    return guarded(() => this.groups.memberIds(groupId));
+  }
+
+  isMember(groupId: string, userId: string): Promise<boolean> {
+    return guarded(() => this.groups.isMember(groupId, userId));
+  }
+
+  pending(limit?: number): Promise<{ kind: ResourceKind; id: string; version: number }[]> {
+    return guarded(() => this.marks.list(limit));
+  }
+
+  clearPending(kind: ResourceKind, id: string, version: number): Promise<void> {
+    return guarded(() => this.marks.clear(kind, id, version));
+  }
+
+  getSync<A>(kind: ResourceKind, id: string): Promise<SyncStatus<A> | null> {
+    return guarded(() => this.sync.get<A>(kind, id));
+  }
+
+  setSync<A>(kind: ResourceKind, id: string, status: SyncStatus<A>): Promise<void> {
+    return guarded(() => this.sync.set(kind, id, status));
+  }
+
+  deleteSync(kind: ResourceKind, id: string): Promise<void> {
+    return guarded(() => this.sync.delete(kind, id));
+  }
+
+  syncIds(kind: ResourceKind): Promise<string[]> {
+    return guarded(() => this.sync.ids(kind));
+  }
+
+  counts(): Promise<{ users: number; groups: number }> {
+    return guarded(async () => {
+      const [users, groups] = await Promise.all([this.users.reader.count(), this.groups.reader.count()]);
+      return { users, groups };
+    });
+  }
+}

@@ -1,0 +1,38 @@
+import type { StoreContext } from './context';
+import { execPipeline } from './pipeline';
+import { decodeRecord, RECORD_FIELDS, type StoredRecord } from './record';
+import type { Page, ResourceKind } from './types';
+
+/** Reads that users and groups share: records by id, pages in creation order, counts. */
+export class ResourceReader<Fields> {
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly kind: ResourceKind,
+  ) {}
+
+  async read(id: string): Promise<StoredRecord<Fields> | null> {
+    const values = await this.ctx.redis.hmget(this.ctx.keys.record(this.kind, id), ...RECORD_FIELDS);
+    return decodeRecord<Fields>(this.kind, id, values);
+  }
+
+  /** One round trip for any number of ids. */
+  async readMany(ids: string[]): Promise<(StoredRecord<Fields> | null)[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.ctx.redis.pipeline();
+    for (const id of ids) pipeline.hmget(this.ctx.keys.record(this.kind, id), ...RECORD_FIELDS);
+    const replies = await execPipeline(pipeline);
+    return replies.map((values, i) => decodeRecord<Fields>(this.kind, ids[i], values as (string | null)[]));
+  }
+
+  async page(start: number, count: number): Promise<Page> {
+    const list = this.ctx.keys.list(this.kind);
+    const pipeline = this.ctx.redis.pipeline().zcard(list);
+    if (count > 0) pipeline.zrange(list, Math.max(0, start), String(Math.max(0, start) + count - 1));
+    const [total, ids] = await execPipeline(pipeline);
+    return { ids: (ids as string[] | undefined) ?? [], total: total as number };
+  }
+
+  async count(): Promise<number> {
+    return this.ctx.redis.zcard(this.ctx.keys.list(this.kind));
+  }
+}

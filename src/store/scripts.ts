@@ -1,0 +1,225 @@
+import type { Cluster, Redis } from 'ioredis';
+
+/**
+ * The Lua scripts behind every write. Each receives all of its keys in KEYS (computed by the caller from
+ * StoreKeys), so they stay legal on Redis Cluster with a hash-tagged prefix. Variable-length key lists are
+ * laid out in sections whose lengths travel in ARGV. Scripts check everything before they write anything,
+ * so a refused write leaves no partial state.
+ *
+ * Replies are tables: { status, ... } where status is 'ok', 'not_found', 'conflict', 'exists' or
+ * 'uniqueness' (followed by the contested index key).
+ */
+
+const HELPERS = `
+local function take(list, first, count)
+  local out = {}
+  for i = 0, count - 1 do out[#out + 1] = list[first + i] end
+  return out
+end
+
+local function bump(record, pending, member, now)
+  local version = redis.call('HINCRBY', record, 'version', 1)
+  redis.call('HSET', record, 'lastModified', now)
+  redis.call('ZADD', pending, version, member)
+  return version
+end
+
+-- KEYS[firstKey + 2(i-1)] is user i's record, the next key its reverse (groups) set.
+local function addMembers(groupId, membersKey, firstKey, userIds)
+  local ignored, changed = {}, 0
+  for i, userId in ipairs(userIds) do
+    local at = firstKey + 2 * (i - 1)
+    if redis.call('EXISTS', KEYS[at]) == 1 then
+      changed = changed + redis.call('SADD', membersKey, userId)
+      redis.call('SADD', KEYS[at + 1], groupId)
+    else
+      ignored[#ignored + 1] = userId
+    end
+  end
+  return ignored, changed
+end
+
+-- KEYS[firstKey + i - 1] is user i's reverse (groups) set.
+local function removeMembers(groupId, membersKey, firstKey, userIds)
+  local changed = 0
+  for i, userId in ipairs(userIds) do
+    changed = changed + redis.call('SREM', membersKey, userId)
+    redis.call('SREM', KEYS[firstKey + i - 1], groupId)
+  end
+  return changed
+end
+
+local function sameSet(key, members)
+  if redis.call('SCARD', key) ~= #members then return false end
+  for _, member in ipairs(members) do
+    if redis.call('SISMEMBER', key, member) == 0 then return false end
+  end
+  return true
+end
+
+local function checkVersion(record, expected)
+  local current = redis.call('HGET', record, 'version')
+  if not current then return 'not_found' end
+  if expected ~= '' and tonumber(current) ~= tonumber(expected) then return 'conflict' end
+  return nil, tonumber(current)
+end
+`;
+
+/**
+ * Create (expected version 0) or compare-and-set update of a resource with its index entries; on create of a
+ * group, also its initial members.
+ * KEYS: record, pending, list, sequence, releaseUnique[n1], claimUnique[n2], removeFromSets[n3], addToSets[n4],
+ *       then, when there are initial members: members set, (user record, user groups)[nMembers].
+ * ARGV: id, expectedVersion, now, doc, fields, pendingMember, n1, n2, n3, n4, nMembers, memberIds...
+ */
+const WRITE_RESOURCE = `${HELPERS}
+local id, expected, now = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+if expected == 0 then
+  if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
+else
+  local refused = checkVersion(KEYS[1], ARGV[2])
+  if refused then return {refused} end
+end
+local at = 5
+local release = take(KEYS, at, tonumber(ARGV[7])); at = at + #release
+local claim = take(KEYS, at, tonumber(ARGV[8])); at = at + #claim
+local removeFrom = take(KEYS, at, tonumber(ARGV[9])); at = at + #removeFrom
+local addTo = take(KEYS, at, tonumber(ARGV[10])); at = at + #addTo
+for _, key in ipairs(claim) do
+  local owner = redis.call('GET', key)
+  if owner and owner ~= id then return {'uniqueness', key} end
+end
+for _, key in ipairs(release) do
+  if redis.call('GET', key) == id then redis.call('DEL', key) end
+end
+for _, key in ipairs(claim) do redis.call('SET', key, id) end
+for _, key in ipairs(removeFrom) do redis.call('SREM', key, id) end
+for _, key in ipairs(addTo) do redis.call('SADD', key, id) end
+if expected == 0 then
+  redis.call('HSET', KEYS[1], 'created', now)
+  redis.call('ZADD', KEYS[3], redis.call('INCR', KEYS[4]), id)
+end
+redis.call('HSET', KEYS[1], 'doc', ARGV[4], 'fields', ARGV[5])
+local version = bump(KEYS[1], KEYS[2], ARGV[6], now)
+local reply = {'ok', version}
+local memberIds = take(ARGV, 12, tonumber(ARGV[11]))
+if #memberIds > 0 then
+  local ignored = addMembers(id, KEYS[at], at + 1, memberIds)
+  for _, userId in ipairs(ignored) do reply[#reply + 1] = userId end
+end
+return reply
+`;
+
+/**
+ * Set arithmetic on a group's members, O(changed members). Bumps the group only when the set changed.
+ * KEYS: group record, pending, members set, (user record, user groups)[nAdd], user groups[nRemove].
+ * ARGV: groupId, expectedVersion ('' for any), now, pendingMember, nAdd, addIds..., removeIds...
+ * Reply: {'ok', version, lastModified, ignoredIds...}
+ */
+const CHANGE_MEMBERS = `${HELPERS}
+local refused, current = checkVersion(KEYS[1], ARGV[2])
+if refused then return {refused} end
+local nAdd = tonumber(ARGV[5])
+local adds = take(ARGV, 6, nAdd)
+local removes = take(ARGV, 6 + nAdd, #ARGV - 5 - nAdd)
+local ignored, added = addMembers(ARGV[1], KEYS[3], 4, adds)
+local removed = removeMembers(ARGV[1], KEYS[3], 4 + 2 * nAdd, removes)
+local reply = {'ok', current, redis.call('HGET', KEYS[1], 'lastModified')}
+if added + removed > 0 then
+  reply[2] = bump(KEYS[1], KEYS[2], ARGV[4], ARGV[3])
+  reply[3] = ARGV[3]
+end
+for _, userId in ipairs(ignored) do reply[#reply + 1] = userId end
+return reply
+`;
+
+/**
+ * Deletes a user, its index entries and its memberships, bumping each of its groups. The caller read the
+ * user's groups; membership changes do not bump the user, so the script compares that list with the set.
+ * KEYS: record, pending, list, user groups, releaseUnique[n1], removeFromSets[n2], (group record, members)[nGroups].
+ * ARGV: id, expectedVersion, now, pendingMember, n1, n2, (groupId, groupPendingMember)[nGroups]
+ */
+const DELETE_USER = `${HELPERS}
+local id, now = ARGV[1], ARGV[3]
+local refused, current = checkVersion(KEYS[1], ARGV[2])
+if refused then return {refused} end
+local groupIds, groupMarks = {}, {}
+for i = 7, #ARGV, 2 do
+  groupIds[#groupIds + 1] = ARGV[i]
+  groupMarks[#groupMarks + 1] = ARGV[i + 1]
+end
+if not sameSet(KEYS[4], groupIds) then return {'conflict'} end
+local at = 5
+local release = take(KEYS, at, tonumber(ARGV[5])); at = at + #release
+local removeFrom = take(KEYS, at, tonumber(ARGV[6])); at = at + #removeFrom
+for _, key in ipairs(release) do
+  if redis.call('GET', key) == id then redis.call('DEL', key) end
+end
+for _, key in ipairs(removeFrom) do redis.call('SREM', key, id) end
+for i = 1, #groupIds do
+  local groupRecord, members = KEYS[at + 2 * (i - 1)], KEYS[at + 2 * (i - 1) + 1]
+  if redis.call('SREM', members, id) == 1 and redis.call('EXISTS', groupRecord) == 1 then
+    bump(groupRecord, KEYS[2], groupMarks[i], now)
+  end
+end
+redis.call('DEL', KEYS[1], KEYS[4])
+redis.call('ZREM', KEYS[3], id)
+redis.call('ZADD', KEYS[2], current + 1, ARGV[4])
+return {'ok'}
+`;
+
+/**
+ * Deletes a group, its index entries, its member set and the reverse entries. Every membership change bumps
+ * the group, so the version check alone guarantees the caller's member list is the current one.
+ * KEYS: record, pending, list, members set, removeFromSets[n1], user groups[nMembers].
+ * ARGV: id, expectedVersion, pendingMember, n1, memberIds...
+ */
+const DELETE_GROUP = `${HELPERS}
+local id = ARGV[1]
+local refused, current = checkVersion(KEYS[1], ARGV[2])
+if refused then return {refused} end
+local nSets = tonumber(ARGV[4])
+for _, key in ipairs(take(KEYS, 5, nSets)) do redis.call('SREM', key, id) end
+for i = 5 + nSets, #KEYS do redis.call('SREM', KEYS[i], id) end
+redis.call('DEL', KEYS[1], KEYS[4])
+redis.call('ZREM', KEYS[3], id)
+redis.call('ZADD', KEYS[2], current + 1, ARGV[3])
+return {'ok'}
+`;
+
+/** KEYS: pending. ARGV: member, version. Removes the mark only if no newer version was written since. */
+const CLEAR_PENDING = `
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) <= tonumber(ARGV[2]) then redis.call('ZREM', KEYS[1], ARGV[1]) end
+return 0
+`;
+
+const SCRIPTS = {
+  scimBridgeWriteResource: WRITE_RESOURCE,
+  scimBridgeChangeMembers: CHANGE_MEMBERS,
+  scimBridgeDeleteUser: DELETE_USER,
+  scimBridgeDeleteGroup: DELETE_GROUP,
+  scimBridgeClearPending: CLEAR_PENDING,
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+export type ScriptReply = (string | number)[];
+
+/** A script call: the keys and arguments, in the layout documented on the script. */
+export interface ScriptCall {
+  keys: string[];
+  args: (string | number)[];
+}
+
+/** ioredis flattens array arguments: one array carries numkeys, keys and args, however many (no spread limits). */
+type ScriptClient = Record<ScriptName, (numKeysKeysAndArgs: (string | number)[]) => Promise<ScriptReply>>;
+
+/**
+ * Registers the scripts on the client once; ioredis then runs them by EVALSHA (loading on NOSCRIPT), so a
+ * request never ships or compiles Lua.
+ */
+export function registerScripts(redis: Redis | Cluster): (name: ScriptName, call: ScriptCall) => Promise<ScriptReply> {
+  for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { lua });
+  const client = redis as unknown as ScriptClient;
+  return (name, call) => client[name]([call.keys.length, ...call.keys, ...call.args]);
+}
