@@ -1,0 +1,60 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Config } from '../config';
+import type { Logger } from '../log';
+
+export type RedisPurpose = 'store' | 'bullmq';
+
+/** A client on the HTTP path gives up on a command after this long rather than hold a SCIM request. */
+export const STORE_COMMAND_TIMEOUT_MS = 2_000;
+const MAX_RECONNECT_DELAY_MS = 5_000;
+
+/** Credentials, database and TLS from REDIS_URL; they apply to sentinel-managed and cluster nodes too. */
+export function connectionOptions(url: string): RedisOptions {
+  const parsed = new URL(url);
+  const db = parsed.pathname.replace(/^\//, '');
+  return {
+    host: parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+    port: parsed.port ? Number(parsed.port) : 6379,
+    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    db: db ? Number(db) : undefined,
+    tls: parsed.protocol === 'rediss:' ? {} : undefined,
+  };
+}
+
+/**
+ * How each purpose behaves while Redis is away:
+ * - 'store' (the HTTP path) fails fast: no offline queue (a command issued while disconnected is rejected at
+ *   once instead of waiting for a reconnect), one retry, and a command timeout for a connection that is up but
+ *   silent (a partition without RST). A SCIM request then gets a 503 within seconds; the IdP retries it.
+ * - 'bullmq' waits: BullMQ requires `maxRetriesPerRequest: null`, and its workers' blocking commands must
+ *   survive a reconnect. Callers that must not hang (the producer) race BullMQ calls with their own timeout.
+ */
+function purposeOptions(purpose: RedisPurpose): RedisOptions {
+  const reconnect = { retryStrategy: (attempt: number) => Math.min(attempt * 200, MAX_RECONNECT_DELAY_MS) };
+  if (purpose === 'bullmq') return { ...reconnect, maxRetriesPerRequest: null };
+  return { ...reconnect, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: STORE_COMMAND_TIMEOUT_MS };
+}
+
+/** An ioredis client for REDIS_URL, or through Sentinel (`sentinels`), or to a Cluster (`clusterNodes`). */
+export function createRedis(cfg: Config['redis'], purpose: RedisPurpose, logger?: Logger): Redis | Cluster {
+  const { host, port, ...node } = connectionOptions(cfg.url);
+  const behaviour = purposeOptions(purpose);
+  const connectionName = `coder-scim-bridge-${purpose}`;
+  let client: Redis | Cluster;
+  if (cfg.clusterNodes) {
+    const { retryStrategy, enableOfflineQueue, maxRetriesPerRequest, commandTimeout } = behaviour;
+    client = new Cluster(cfg.clusterNodes, {
+      clusterRetryStrategy: retryStrategy,
+      enableOfflineQueue,
+      redisOptions: { ...node, maxRetriesPerRequest, commandTimeout, connectionName },
+    });
+  } else if (cfg.sentinels) {
+    client = new Redis({ ...node, ...behaviour, connectionName, sentinels: cfg.sentinels, name: cfg.sentinelName, enableTLSForSentinelMode: Boolean(node.tls) });
+  } else {
+    client = new Redis({ host, port, ...node, ...behaviour, connectionName });
+  }
+  // An 'error' listener keeps ioredis from printing unhandled-error noise; the reconnect backoff bounds the rate.
+  client.on('error', (err: Error) => logger?.warn({ event: 'redis_error', purpose, err: err.message }, 'redis connection error'));
+  return client;
+}
