@@ -1,0 +1,70 @@
+/**
+ * go-chi/httprate sliding-window limiter as Coder configures it (coderd/httpmw/ratelimit.go):
+ * window 1 minute aligned to wall-clock minutes; rate = prev*(window-elapsed)/window + curr;
+ * limited when round(rate)+1 > limit. Keys are (user id or IP) + path.
+ */
+import { ApiResult, err } from './errors';
+
+const WINDOW_MS = 60_000;
+
+interface Counter {
+  window: number; // start of the window `curr` belongs to
+  curr: number;
+  prev: number; // count of window - WINDOW_MS
+}
+
+export interface RateDecision {
+  headers: Record<string, string>;
+  /** Set when the request is refused (429). */
+  limited?: ApiResult;
+}
+
+export class RateLimiter {
+  private counters = new Map<string, Counter>();
+  private lastSweep = 0;
+
+  constructor(private now: () => number = Date.now) {}
+
+  reset(): void {
+    this.counters.clear();
+  }
+
+  check(key: string, limit: number): RateDecision {
+    const now = this.now();
+    const currentWindow = now - (now % WINDOW_MS);
+    this.sweep(currentWindow);
+    let c = this.counters.get(key);
+    if (!c) {
+      c = { window: currentWindow, curr: 0, prev: 0 };
+      this.counters.set(key, c);
+    } else if (c.window !== currentWindow) {
+      c.prev = c.window === currentWindow - WINDOW_MS ? c.curr : 0;
+      c.curr = 0;
+      c.window = currentWindow;
+    }
+    const elapsed = now - currentWindow;
+    const rate = Math.round((c.prev * (WINDOW_MS - elapsed)) / WINDOW_MS + c.curr);
+    const headers: Record<string, string> = {
+      'X-RateLimit-Limit': String(limit),
+      'X-RateLimit-Reset': String(Math.floor((currentWindow + WINDOW_MS) / 1000)),
+    };
+    if (rate + 1 > limit) {
+      headers['X-RateLimit-Remaining'] = String(limit - rate);
+      headers['Retry-After'] = '60';
+      return {
+        headers,
+        limited: err(429, `You've been rate limited for sending more than ${limit} requests in 1m0s.`),
+      };
+    }
+    c.curr++;
+    headers['X-RateLimit-Remaining'] = String(limit - rate - 1);
+    return { headers };
+  }
+
+  /** Drop counters two windows old, at most once per window. */
+  private sweep(currentWindow: number): void {
+    if (this.lastSweep === currentWindow) return;
+    this.lastSweep = currentWindow;
+    for (const [k, c] of this.counters) if (c.window < currentWindow - WINDOW_MS) this.counters.delete(k);
+  }
+}

@@ -1,0 +1,82 @@
+/** Public types of the Coder API v2 simulator (re-exported by index.ts). */
+
+export interface CoderSimOptions {
+  /** Listen port, default 0 (ephemeral). Only used at start. */
+  port?: number;
+  /** Added delay before every API request is handled, default 0. */
+  latencyMs?: number;
+  /**
+   * 0..1: fraction of write requests (POST/PUT/PATCH/DELETE) that fail. A failing write either answers
+   * 500 without applying the change, or drops the connection (before or after applying it). Default 0.
+   */
+  writeFailureRate?: number;
+  /** Every request fails: 503 {"message":"simulated outage"} or a dropped connection. Default false. */
+  outage?: boolean;
+  /** Feature template_rbac entitled (groups). Default true; false makes group routes 403. */
+  groupsLicensed?: boolean;
+  /** Per (token user or IP, request path) sliding-window limit; 0 disables (default). */
+  rateLimitPerMinute?: number;
+  /** Injectable RNG for failure decisions, default Math.random. */
+  random?: () => number;
+}
+
+export type SimUserStatus = 'active' | 'dormant' | 'suspended';
+
+export interface SimUser {
+  id: string;
+  username: string;
+  email: string;
+  name: string;
+  status: SimUserStatus;
+  login_type: string;
+  created_at: string;
+  updated_at: string;
+  deleted: boolean;
+  organization_ids: string[];
+  workspaces: number;
+}
+
+export interface SimGroup {
+  id: string;
+  name: string;
+  display_name: string;
+  organization_id: string;
+  members: Set<string>;
+  source: 'user' | 'oidc';
+  avatar_url: string;
+  quota_allowance: number;
+}
+
+export interface CoderSimDirect {
+  createUser(u: { username: string; email: string; name?: string; status?: SimUserStatus; orgIds?: string[] }): SimUser;
+  deleteUser(id: string): void;
+  setUserStatus(id: string, s: SimUserStatus): void;
+  createGroup(g: { name: string; display_name?: string; orgId?: string }): SimGroup;
+  renameGroup(id: string, name: string): void;
+  deleteGroup(id: string): void;
+  /** Also makes the user a member of the group's organization. */
+  addGroupMember(groupId: string, userId: string): void;
+  removeGroupMember(groupId: string, userId: string): void;
+  /** The user now owns one more workspace: DELETE /users/{user} answers 417. */
+  addWorkspace(userId: string): void;
+  /** Returns the new organization's id. */
+  createOrganization(name: string): string;
+  /** A session token for another user (e.g. a non-owner). */
+  createToken(userId: string): string;
+}
+
+export interface CoderSim {
+  url: string;
+  token: string;
+  ownerId: string;
+  defaultOrgId: string;
+  setOptions(o: Partial<CoderSimOptions>): void;
+  users(): SimUser[];
+  groups(orgId?: string): SimGroup[];
+  orgMembers(orgId?: string): string[];
+  direct: CoderSimDirect;
+  calls(): Record<string, number>;
+  writeCalls(): number;
+  resetCalls(): void;
+  close(): Promise<void>;
+}
