@@ -76,7 +76,7 @@ export async function expectConsistent({ redis, keys, prefix }: TestStore): Prom
   expect(groupRecords).toEqual(groupIds.map((id) => keys.record('group', id)).sort());
 
   const memberLinks = new Set<string>();
-  for (const key of records.filter((k) => k.endsWith(':members'))) {
+  for (const key of records.filter((k) => /^[^:]+:group:[^:]+:members$/.test(k))) {
     const groupId = key.split(':')[2];
     expect(groupIds).toContain(groupId);
     for (const userId of await redis.smembers(key)) memberLinks.add(`${groupId}/${userId}`);
