@@ -1,0 +1,54 @@
+import type { GroupIndexFields } from '../store/types';
+import { GROUP_MODEL } from './catalog';
+import { badRequest } from './errors';
+import { isPlainObject, normaliseResource, type Json } from './normalise';
+
+/**
+ * Member references -> user ids. Accepts `[{value, display?, $ref?}]`, a single object, and bare strings
+ * (the Microsoft suite PATCHes `"value": "string id 1"`). Duplicates collapse; order is kept.
+ */
+export function memberIdsOf(value: unknown, where = 'members'): string[] {
+  if (value === null || value === undefined) return [];
+  const items = Array.isArray(value) ? value : [value];
+  const ids = new Set<string>();
+  for (const item of items) {
+    const id = isPlainObject(item) ? findValue(item) : item;
+    if (typeof id !== 'string' || id === '') {
+      throw badRequest('invalidValue', `${where} must be a list of {"value": "<user id>"}`);
+    }
+    ids.add(id);
+  }
+  return [...ids];
+}
+
+function findValue(member: Json): unknown {
+  const key = Object.keys(member).find((k) => k.toLowerCase() === 'value');
+  return key === undefined ? undefined : member[key];
+}
+
+export function groupIndexFields(doc: Json): GroupIndexFields {
+  const fields: GroupIndexFields = { displayName: doc.displayName as string };
+  if (typeof doc.externalId === 'string') fields.externalId = doc.externalId;
+  return fields;
+}
+
+/** The rules a group document must satisfy after any write. */
+export function validateGroup(doc: Json): GroupIndexFields {
+  if (typeof doc.displayName !== 'string' || doc.displayName.trim() === '') {
+    throw badRequest('invalidValue', 'displayName is required');
+  }
+  return groupIndexFields(doc);
+}
+
+/**
+ * A POST or PUT body -> the document to store (without id, meta or members), its index fields, and the
+ * member ids (kept apart: the store holds memberships as sets).
+ */
+export function parseGroupInput(body: unknown): {
+  doc: Record<string, unknown>;
+  fields: GroupIndexFields;
+  memberIds: string[];
+} {
+  const { members, ...doc } = normaliseResource(GROUP_MODEL, body);
+  return { doc, fields: validateGroup(doc), memberIds: memberIdsOf(members) };
+}

@@ -1,0 +1,50 @@
+import type { MemberRef, StoredResource } from '../store/types';
+import { GROUP_SCHEMA, USER_SCHEMA } from './urns';
+
+/**
+ * Stored document -> the SCIM representation: `schemas` and `id` first, the stored attributes, the
+ * memberships (kept outside the document by the store), then `meta` from the store's bookkeeping.
+ */
+
+type Resource = Record<string, unknown> & { id: string };
+
+function meta(stored: StoredResource, resourceType: 'User' | 'Group', location: string) {
+  return {
+    resourceType,
+    created: new Date(stored.created).toISOString(),
+    lastModified: new Date(stored.lastModified).toISOString(),
+    location,
+    version: `W/"${stored.version}"`,
+  };
+}
+
+function body(stored: StoredResource, fallbackSchema: string): Resource {
+  // id, meta and memberships come from the store's bookkeeping, never from the document.
+  const { schemas, id: _id, meta: _meta, groups: _groups, members: _members, ...attributes } = stored.doc;
+  return { schemas: Array.isArray(schemas) ? schemas : [fallbackSchema], id: stored.id, ...attributes };
+}
+
+function trimBase(baseUrl: string): string {
+  return baseUrl.endsWith('/') ? baseUrl.slice(0, -1) : baseUrl;
+}
+
+export function renderUser(stored: StoredResource, groups: MemberRef[], baseUrl: string): Resource {
+  const base = trimBase(baseUrl);
+  const user = body(stored, USER_SCHEMA);
+  if (groups.length > 0) {
+    user.groups = groups.map((g) => ({ ...g, $ref: `${base}/Groups/${g.value}`, type: 'direct' }));
+  }
+  user.meta = meta(stored, 'User', `${base}/Users/${stored.id}`);
+  return user;
+}
+
+/** `members` undefined: not loaded (excludedAttributes=members), so not rendered; [] renders an empty group. */
+export function renderGroup(stored: StoredResource, members: MemberRef[] | undefined, baseUrl: string): Resource {
+  const base = trimBase(baseUrl);
+  const group = body(stored, GROUP_SCHEMA);
+  if (members) {
+    group.members = members.map((m) => ({ ...m, $ref: `${base}/Users/${m.value}`, type: 'User' }));
+  }
+  group.meta = meta(stored, 'Group', `${base}/Groups/${stored.id}`);
+  return group;
+}
