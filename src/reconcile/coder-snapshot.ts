@@ -28,5 +28,6 @@ export async function readUserSnapshot(coder: CoderReader, orgId: string, coderI
 /** One group by its Coder id, plus every user so that its desired members resolve to the Coder users that exist. */
 export async function readGroupSnapshot(coder: CoderReader, coderId: string | undefined, pageSize = RESYNC_PAGE_SIZE): Promise<CoderSnapshot> {
   const [users, group] = await Promise.all([allUsers(coder, pageSize), coderId ? coder.group(coderId) : Promise.resolve(null)]);
-  return { users, orgMemberIds: [], groups: group ? [group] : [] };
+  const orgMemberIds = group ? users.filter((user) => user.organization_ids.includes(group.organization_id)).map((user) => user.id) : [];
+  return { users, orgMemberIds, groups: group ? [group] : [] };
 }

@@ -162,12 +162,14 @@ export function computeDrift(managed: { users: ManagedUser[]; groups: ManagedGro
   const orgMembers = new Set(coder.orgMemberIds);
   const drift: Drift = { checked: 0, users: [], groups: [], unplannable: [], unmanaged: { users: [], groups: [] } };
 
-  /** SCIM user id -> Coder id, for users Coder still holds: group members resolve through it. */
+  /**
+   * SCIM user id -> Coder id, for users Coder holds in the organization: group members resolve through it, as the
+   * group reconciler resolves them. Other members wait for their user's reconcile, which re-queues the group.
+   */
   const coderIdOfUser = new Map<string, string>();
   for (const user of managed.users) {
-    const stored = user.sync?.applied;
-    const coderUser = stored ? coderUsers.get(stored.coderId) : undefined;
-    if (coderUser) coderIdOfUser.set(user.id, coderUser.id);
+    const coderId = user.sync?.applied?.coderId;
+    if (user.desired && coderId && coderUsers.has(coderId) && orgMembers.has(coderId)) coderIdOfUser.set(user.id, coderId);
   }
 
   for (const user of managed.users) {

@@ -111,6 +111,13 @@ describe('computeDrift', () => {
     ]);
   });
 
+  test('a member removed from the organization in Coder waits for its user: the group plans no add for it', () => {
+    const withoutBob = coderGroup('c-eng', 'engineering', [alice]);
+    const drift = computeDrift(managed(), snapshot({ orgMemberIds: [alice.id, owner.id], groups: [everyone, withoutBob] }), ctx);
+    expect(drift.users.map((d) => [d.id, d.operations])).toEqual([['scim-c-bob', [{ op: 'addOrgMember', orgId: ORG }]]]);
+    expect(drift.groups[0]).toMatchObject({ differences: ['members'], operations: [] });
+  });
+
   test('a group renamed in Coder: renamed back, since the rename was not the bridge choosing a name', () => {
     const renamed = coderGroup('c-eng', 'platform', [alice, bob], { display_name: 'Platform' });
     const drift = computeDrift(managed(), snapshot({ groups: [everyone, renamed] }), ctx);
