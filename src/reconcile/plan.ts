@@ -1,3 +1,4 @@
+import type { CreateUserRequest } from '../coder/types';
 import type { AppliedGroup, AppliedUser } from '../store/types';
 import type { DesiredGroup, DesiredUser } from './mapping';
 
@@ -6,7 +7,7 @@ import type { DesiredGroup, DesiredUser } from './mapping';
  * operations that close the gap. No I/O; the reconcilers fetch, call `plan*` and apply.
  */
 
-export type LoginType = 'oidc' | 'password' | 'github' | 'none';
+export type LoginType = CreateUserRequest['login_type'];
 
 export interface PlanContext {
   deletePolicy: 'suspend' | 'delete';
@@ -32,17 +33,8 @@ export interface DesiredGroupState extends DesiredGroup {
   memberCoderIds: string[];
 }
 
-export interface CreateUserBody {
-  email: string;
-  username: string;
-  name: string;
-  login_type: LoginType;
-  organization_ids: string[];
-  user_status?: 'suspended';
-}
-
 export type UserOperation =
-  | { op: 'createUser'; body: CreateUserBody }
+  | { op: 'createUser'; body: CreateUserRequest }
   | { op: 'addOrgMember'; orgId: string }
   | { op: 'updateProfile'; username: string; name: string }
   | { op: 'suspend' }
@@ -68,7 +60,7 @@ function planUserDeletion(applied: AppliedUserState | undefined, ctx: PlanContex
 }
 
 function createUser(desired: DesiredUser, ctx: PlanContext): UserOperation {
-  const body: CreateUserBody = {
+  const body: CreateUserRequest = {
     email: desired.email,
     username: desired.username,
     name: desired.name,

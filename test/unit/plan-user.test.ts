@@ -21,7 +21,7 @@ function applyEffect(state: AppliedUserState | undefined, operations: UserOperat
     switch (operation.op) {
       case 'createUser': {
         const { body } = operation;
-        next = { coderId: 'new-id', username: body.username, email: body.email, name: body.name, status: body.user_status ?? 'dormant', orgMember: true };
+        next = { coderId: 'new-id', username: body.username, email: body.email, name: body.name ?? '', status: body.user_status ?? 'dormant', orgMember: true };
         break;
       }
       case 'addOrgMember':

@@ -1,0 +1,41 @@
+import { CoderApiError, CoderNetworkError, isTransient } from '../coder/errors';
+import type { SyncError } from '../store/types';
+import { MappingError } from './mapping';
+
+export type ReconcileErrorCode =
+  /** The desired resource cannot be expressed in Coder (e.g. a user without an e-mail). */
+  | 'unappliable'
+  /** Groups need Coder's template_rbac feature (a Premium licence). */
+  | 'unlicensed'
+  /** A Coder user or group already belongs to another SCIM resource and no free name was found. */
+  | 'conflict'
+  /** Coder kept disagreeing with every re-read: retried later with backoff. */
+  | 'not_converging';
+
+/** A reconcile failure of our own making; `permanent` ones are recorded and not retried for the same version. */
+export class ReconcileError extends Error {
+  constructor(
+    readonly code: ReconcileErrorCode,
+    message: string,
+    readonly permanent: boolean,
+  ) {
+    super(message);
+    this.name = 'ReconcileError';
+  }
+}
+
+/**
+ * How a failure is recorded on the sync status. Retrying cannot fix a permanent one (a 4xx other than 429,
+ * an unappliable resource), so the job completes; anything else is rethrown for BullMQ to retry.
+ */
+export function syncErrorOf(err: unknown, version: number, at: number): SyncError {
+  if (err instanceof ReconcileError) return { code: err.code, message: err.message, permanent: err.permanent, at, version };
+  if (err instanceof MappingError) return { code: 'unappliable', message: err.message, permanent: true, at, version };
+  if (err instanceof CoderApiError) {
+    const message = `${err.method} ${err.route}: ${err.status} ${err.message}${err.detail ? ` (${err.detail})` : ''}`;
+    return { code: 'coder_http', message, coderStatus: err.status, permanent: !isTransient(err), at, version };
+  }
+  if (err instanceof CoderNetworkError) return { code: 'network', message: err.message, permanent: false, at, version };
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: 'internal', message, permanent: false, at, version };
+}

@@ -1,0 +1,123 @@
+import type { CoderClient } from '../coder/client';
+import { CoderApiError, isNotFound } from '../coder/errors';
+import type { Group } from '../coder/types';
+import type { StoredResource } from '../store/types';
+import { firstFreeName, isConflict, takeClaim } from './adoption';
+import { ReconcileError } from './errors';
+import { GROUP_NAME_MAX, mapGroup } from './mapping';
+import { planGroup, type AppliedGroupState, type AppliedUserState, type DesiredGroupState, type GroupOperation, type PlanContext } from './plan';
+import { reconcileResource, type Progress, type ReconcileDeps, type ReconcileOptions, type ReconcileResult, type Reconciler } from './reconcile-resource';
+
+const MAX_ROUNDS = 5;
+/** Coder rolls the whole PATCH back when one added user is already a member. */
+const DUPLICATE_MEMBER = 'Cannot add the same user to a group twice!';
+
+export interface GroupReconcilerDeps extends ReconcileDeps {
+  coder: CoderClient;
+  ctx: PlanContext;
+  /** Coder's template_rbac feature, checked once at worker start (see groupsLicensed). */
+  groupsLicensed: boolean;
+}
+
+type Step = 'continue' | 'replan';
+
+function isDuplicateMember(err: unknown): boolean {
+  return err instanceof CoderApiError && err.status === 400 && err.message === DUPLICATE_MEMBER;
+}
+
+export class GroupReconciler implements Reconciler {
+  constructor(private readonly deps: GroupReconcilerDeps) {}
+
+  reconcile(id: string, options: ReconcileOptions = {}): Promise<ReconcileResult> {
+    return reconcileResource<AppliedGroupState>(
+      id,
+      options,
+      { kind: 'group', load: (groupId) => this.deps.store.getGroup(groupId), converge: (groupId, stored, progress) => this.converge(groupId, stored, progress) },
+      this.deps,
+    );
+  }
+
+  private async converge(id: string, stored: StoredResource | null, progress: Progress<AppliedGroupState>): Promise<void> {
+    if (!this.deps.groupsLicensed) {
+      throw new ReconcileError('unlicensed', "Coder groups need the template_rbac feature (a Premium licence): this group is not provisioned", true);
+    }
+    const desired: DesiredGroupState | null = stored ? { ...mapGroup(stored.doc), memberCoderIds: await this.memberCoderIds(id) } : null;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      if (await this.applyAll(desired, planGroup(desired, progress.applied, this.deps.ctx), progress, id)) return;
+    }
+    throw new ReconcileError('not_converging', `Coder kept disagreeing with the plan for group ${id}`, false);
+  }
+
+  /**
+   * The Coder ids of the members that are in Coder and in the organization. The others are skipped, not
+   * dropped: their user reconcile re-queues this group once they land.
+   */
+  private async memberCoderIds(id: string): Promise<string[]> {
+    const { store } = this.deps;
+    const memberIds = await store.memberIds(id);
+    const syncs = await Promise.all(memberIds.map((userId) => store.getSync<AppliedUserState>('user', userId)));
+    return syncs.flatMap((sync) => (sync?.applied?.orgMember && !sync.deleted ? [sync.applied.coderId] : []));
+  }
+
+  private async applyAll(desired: DesiredGroupState | null, operations: GroupOperation[], progress: Progress<AppliedGroupState>, id: string): Promise<boolean> {
+    for (const operation of operations) {
+      progress.operations.push(operation.op);
+      if ((await this.apply(id, desired, operation, progress)) === 'replan') return false;
+    }
+    return true;
+  }
+
+  private async apply(id: string, desired: DesiredGroupState | null, operation: GroupOperation, progress: Progress<AppliedGroupState>): Promise<Step> {
+    const { coder } = this.deps;
+    if (operation.op === 'createGroup') {
+      progress.applied = await this.createOrAdopt(id, operation, desired!.name);
+      return 'replan';
+    }
+    const applied = progress.applied!;
+    try {
+      if (operation.op === 'deleteGroup') {
+        await coder.deleteGroup(applied.coderId);
+        progress.applied = undefined;
+        return 'continue';
+      }
+      const { name, ...rest } = operation;
+      const patch = (newName: string | undefined) => coder.patchGroup(applied.coderId, { ...rest, ...(newName === undefined ? {} : { name: newName }) });
+      const group = name === undefined ? await patch(undefined) : await firstFreeName(name, GROUP_NAME_MAX, patch);
+      progress.applied = this.appliedFrom(group, desired?.name ?? applied.mappedName);
+      return 'continue';
+    } catch (err) {
+      if (isDuplicateMember(err)) {
+        // Someone added a member in Coder meanwhile: plan again against Coder's real member list.
+        const real = await coder.group(applied.coderId);
+        progress.applied = real ? this.appliedFrom(real, applied.mappedName) : undefined;
+        return 'replan';
+      }
+      if (!isNotFound(err)) throw err;
+      // Deleted outside the bridge: a desired group is created (or adopted) again, a deleted one is done.
+      progress.applied = undefined;
+      return 'replan';
+    }
+  }
+
+  /** On 409 the Coder group with that name is adopted unless another SCIM group claims it; then the next suffix. */
+  private createOrAdopt(id: string, operation: Extract<GroupOperation, { op: 'createGroup' }>, mappedName: string): Promise<AppliedGroupState> {
+    const { coder } = this.deps;
+    return firstFreeName(operation.name, GROUP_NAME_MAX, async (name) => {
+      try {
+        const group = await coder.createGroup(operation.orgId, { name, display_name: operation.display_name });
+        await this.deps.claims.claim('group', group.id, id);
+        return this.appliedFrom(group, mappedName);
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        const existing = await coder.groupByName(operation.orgId, name);
+        if (!existing) throw new ReconcileError('not_converging', `Coder answered 409 for group "${name}" but holds no group of that name`, false);
+        if ((await takeClaim(this.deps, 'group', existing.id, id)).taken) return this.appliedFrom(existing, mappedName);
+        throw err;
+      }
+    });
+  }
+
+  private appliedFrom(group: Group, mappedName: string | undefined): AppliedGroupState {
+    return { coderId: group.id, name: group.name, displayName: group.display_name, memberCoderIds: group.members.map((m) => m.id), mappedName };
+  }
+}

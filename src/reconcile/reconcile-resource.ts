@@ -1,0 +1,103 @@
+import type { ClaimIndex } from '../store/claims';
+import type { DesiredStore, ResourceKind, StoredResource, SyncError, SyncStatus } from '../store/types';
+import { syncErrorOf } from './errors';
+
+/**
+ * The controller-runtime shaped loop shared by the user and group reconcilers: read the latest desired
+ * resource and what was last applied, converge Coder, record the outcome, clear the pending mark.
+ * Safe to run any number of times: it only ever acts on the difference.
+ */
+
+export interface ReconcileOptions {
+  /** A resync: retry even a resource whose failure for this version was permanent. */
+  force?: boolean;
+}
+
+export type ReconcileOutcome = 'applied' | 'unchanged' | 'skipped' | 'failed';
+
+export interface ReconcileResult {
+  outcome: ReconcileOutcome;
+  version: number;
+  /** The Coder operations performed, in order. */
+  operations: string[];
+  error?: SyncError;
+}
+
+export interface Reconciler {
+  reconcile(id: string, options?: ReconcileOptions): Promise<ReconcileResult>;
+}
+
+/** Where follow-up reconciles go (the queue producer). */
+export interface FollowUpQueue {
+  enqueue(kind: ResourceKind, id: string): Promise<unknown>;
+}
+
+export interface ReconcileDeps {
+  store: DesiredStore;
+  claims: ClaimIndex;
+  queue: FollowUpQueue;
+  now?: () => number;
+}
+
+/** A deleted resource has no later version, so its tombstone's reconcile is the last word. */
+export const TOMBSTONE_VERSION = Number.MAX_SAFE_INTEGER;
+
+/** What a converge step has done so far: recorded even when a later call fails, so no write is repeated blindly. */
+export interface Progress<Applied> {
+  applied: Applied | undefined;
+  notes: string[];
+  operations: string[];
+  followUps: { kind: ResourceKind; id: string }[];
+}
+
+export interface ResourceSteps<Applied> {
+  kind: ResourceKind;
+  load(id: string): Promise<StoredResource | null>;
+  converge(id: string, stored: StoredResource | null, progress: Progress<Applied>): Promise<void>;
+}
+
+export async function reconcileResource<Applied extends { coderId: string }>(
+  id: string,
+  options: ReconcileOptions,
+  steps: ResourceSteps<Applied>,
+  deps: ReconcileDeps,
+): Promise<ReconcileResult> {
+  const { store, claims } = deps;
+  const { kind } = steps;
+  const now = deps.now ?? Date.now;
+  const [stored, sync] = await Promise.all([steps.load(id), store.getSync<Applied>(kind, id)]);
+  const version = stored?.version ?? TOMBSTONE_VERSION;
+  const done = async (result: Omit<ReconcileResult, 'version'>): Promise<ReconcileResult> => {
+    await store.clearPending(kind, id, version);
+    return { ...result, version };
+  };
+
+  if (!stored && !sync) return done({ outcome: 'unchanged', operations: [] });
+  const lastError = sync?.lastError;
+  if (!options.force && lastError?.permanent && lastError.version === version) return done({ outcome: 'skipped', operations: [], error: lastError });
+
+  const before = sync?.applied;
+  const progress: Progress<Applied> = { applied: before, notes: [], operations: [], followUps: [] };
+  try {
+    await steps.converge(id, stored, progress);
+  } catch (err) {
+    const error = syncErrorOf(err, version, now());
+    await store.setSync<Applied>(kind, id, { ...sync, applied: progress.applied, lastError: error });
+    if (!error.permanent) throw err;
+    return done({ outcome: 'failed', operations: progress.operations, error });
+  }
+
+  const after = progress.applied;
+  if (before && before.coderId !== after?.coderId) await claims.release(kind, before.coderId, id);
+  if (!after) {
+    await store.deleteSync(kind, id);
+  } else {
+    const status: SyncStatus<Applied> = { applied: after, appliedVersion: version, lastSuccessAt: now() };
+    if (!stored) status.deleted = true;
+    if (progress.notes.length > 0) status.notes = progress.notes;
+    await store.setSync<Applied>(kind, id, status);
+  }
+  // Only after the sync status is written, so the follow-up reads this resource as it now is in Coder.
+  for (const followUp of progress.followUps) await deps.queue.enqueue(followUp.kind, followUp.id);
+  return done({ outcome: progress.operations.length > 0 ? 'applied' : 'unchanged', operations: progress.operations });
+}

@@ -1,0 +1,168 @@
+import type { CoderClient } from '../coder/client';
+import { CoderApiError, isNotFound } from '../coder/errors';
+import type { CreateUserRequest, User } from '../coder/types';
+import type { StoredResource } from '../store/types';
+import { firstFreeName, isConflict, takeClaim } from './adoption';
+import { ReconcileError } from './errors';
+import { USERNAME_MAX, mapUser, type DesiredUser } from './mapping';
+import { isNote, planUser, type AppliedUserState, type PlanContext, type UserOperation } from './plan';
+import { reconcileResource, type Progress, type ReconcileDeps, type ReconcileOptions, type ReconcileResult, type Reconciler } from './reconcile-resource';
+
+/** Plans re-made after Coder disagreed (409, 404, re-created user) before the job is retried later instead. */
+const MAX_ROUNDS = 5;
+/** DELETE /users/{user} answers 417 when the user still owns workspaces. */
+const HAS_WORKSPACES = 417;
+
+export interface UserReconcilerDeps extends ReconcileDeps {
+  coder: CoderClient;
+  ctx: PlanContext;
+}
+
+type Step = 'continue' | 'replan';
+
+function noteOf(operation: Extract<UserOperation, { op: 'emailNotAppliable' }>): string {
+  return `e-mail change to ${operation.to} not appliable: Coder's API cannot change a user's e-mail (Coder keeps ${operation.from})`;
+}
+
+export class UserReconciler implements Reconciler {
+  constructor(private readonly deps: UserReconcilerDeps) {}
+
+  reconcile(id: string, options: ReconcileOptions = {}): Promise<ReconcileResult> {
+    return reconcileResource<AppliedUserState>(
+      id,
+      options,
+      { kind: 'user', load: (userId) => this.deps.store.getUser(userId), converge: (userId, stored, progress) => this.converge(userId, stored, progress) },
+      this.deps,
+    );
+  }
+
+  private async converge(id: string, stored: StoredResource | null, progress: Progress<AppliedUserState>): Promise<void> {
+    const desired = stored ? mapUser(stored.doc) : null;
+    const before = progress.applied;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const operations = planUser(desired, progress.applied, this.deps.ctx);
+      const notes = operations.filter(isNote).map(noteOf);
+      if (await this.applyAll(id, desired, operations, progress)) {
+        progress.notes.unshift(...notes);
+        if (desired) await this.requeueGroupsIfLanded(id, before, progress);
+        return;
+      }
+    }
+    throw new ReconcileError('not_converging', `Coder kept disagreeing with the plan for user ${id}`, false);
+  }
+
+  /** False when Coder disagreed and the plan must be made again against the corrected state. */
+  private async applyAll(id: string, desired: DesiredUser | null, operations: UserOperation[], progress: Progress<AppliedUserState>): Promise<boolean> {
+    for (const operation of operations) {
+      if (isNote(operation)) continue;
+      progress.operations.push(operation.op);
+      if ((await this.apply(id, desired, operation, progress)) === 'replan') return false;
+    }
+    return true;
+  }
+
+  private async apply(id: string, desired: DesiredUser | null, operation: UserOperation, progress: Progress<AppliedUserState>): Promise<Step> {
+    const { coder } = this.deps;
+    if (operation.op === 'createUser') {
+      progress.applied = await this.createOrAdopt(id, operation.body, desired!.username);
+      return 'replan';
+    }
+    const applied = progress.applied!;
+    const mappedUsername = desired?.username ?? applied.mappedUsername;
+    try {
+      switch (operation.op) {
+        case 'addOrgMember':
+          await coder.addOrgMember(operation.orgId, applied.coderId);
+          progress.applied = { ...applied, orgMember: true };
+          return 'continue';
+        case 'updateProfile': {
+          const user = await firstFreeName(operation.username, USERNAME_MAX, (username) => coder.updateProfile(applied.coderId, { username, name: operation.name }));
+          progress.applied = { ...applied, username: user.username, name: user.name, mappedUsername };
+          return 'continue';
+        }
+        case 'suspend':
+          progress.applied = { ...applied, status: (await coder.suspendUser(applied.coderId)).status };
+          return 'continue';
+        case 'activate':
+          progress.applied = { ...applied, status: (await coder.activateUser(applied.coderId)).status };
+          return 'continue';
+        case 'deleteUser':
+          return await this.deleteOrSuspend(applied, progress);
+        case 'emailNotAppliable':
+          return 'continue';
+      }
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      // The Coder user is gone (deleted outside the bridge): forget it, and create or adopt again.
+      progress.applied = undefined;
+      return 'replan';
+    }
+  }
+
+  private async deleteOrSuspend(applied: AppliedUserState, progress: Progress<AppliedUserState>): Promise<Step> {
+    const { coder } = this.deps;
+    try {
+      await coder.deleteUser(applied.coderId);
+    } catch (err) {
+      if (!(err instanceof CoderApiError && err.status === HAS_WORKSPACES)) throw err;
+      progress.applied = { ...applied, status: (await coder.suspendUser(applied.coderId)).status };
+      progress.notes.push(`delete refused by Coder (${err.message}): suspended instead`);
+      return 'continue';
+    }
+    progress.applied = undefined;
+    return 'continue';
+  }
+
+  /**
+   * One POST on the hot path. On 409 the existing Coder user with that username (else that e-mail) is adopted
+   * unless another SCIM user claims it; a claimed username moves on to the next suffix.
+   */
+  private createOrAdopt(id: string, body: CreateUserRequest, mappedUsername: string): Promise<AppliedUserState> {
+    const { coder } = this.deps;
+    return firstFreeName(body.username, USERNAME_MAX, async (username) => {
+      try {
+        const user = await coder.createUser({ ...body, username });
+        await this.deps.claims.claim('user', user.id, id);
+        return this.appliedFrom(user, mappedUsername);
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        const byUsername = await coder.user(username);
+        if (byUsername) {
+          if ((await takeClaim(this.deps, 'user', byUsername.id, id)).taken) return this.appliedFrom(byUsername, mappedUsername);
+          throw err;
+        }
+        return this.adoptByEmail(id, body.email, mappedUsername);
+      }
+    });
+  }
+
+  private async adoptByEmail(id: string, email: string, mappedUsername: string): Promise<AppliedUserState> {
+    const byEmail = await this.deps.coder.findUserByEmail(email);
+    if (!byEmail) throw new ReconcileError('not_converging', 'Coder answered 409 "User already exists." but holds no user with that username or e-mail', false);
+    const claim = await takeClaim(this.deps, 'user', byEmail.id, id);
+    if (!claim.taken) {
+      throw new ReconcileError('conflict', `e-mail ${email} belongs to Coder user ${byEmail.username}, already provisioned for SCIM user ${claim.holder}`, true);
+    }
+    return this.appliedFrom(byEmail, mappedUsername);
+  }
+
+  private appliedFrom(user: User, mappedUsername: string): AppliedUserState {
+    return {
+      coderId: user.id,
+      username: user.username,
+      email: user.email,
+      name: user.name,
+      status: user.status,
+      orgMember: user.organization_ids.includes(this.deps.ctx.orgId),
+      mappedUsername,
+    };
+  }
+
+  /** Groups skip members that are not in Coder yet; once the user lands, its groups are reconciled again. */
+  private async requeueGroupsIfLanded(id: string, before: AppliedUserState | undefined, progress: Progress<AppliedUserState>): Promise<void> {
+    const after = progress.applied;
+    const landed = after?.orgMember && (before?.coderId !== after.coderId || !before.orgMember);
+    if (!landed) return;
+    for (const groupId of await this.deps.store.userGroupIds(id)) progress.followUps.push({ kind: 'group', id: groupId });
+  }
+}

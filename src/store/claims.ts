@@ -1,0 +1,61 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { ResourceKind } from './types';
+
+/**
+ * Which SCIM resource owns a Coder user or group: `${prefix}:claim:<kind>:<coderId>` -> SCIM id.
+ * Adoption (after a 409) must never hand one Coder user to two SCIM users, so claims are compare-and-set.
+ */
+
+/** KEYS: claim. ARGV: scimId, replaceable holder ('' for none). Returns the holder after the call. */
+const CLAIM = `
+local holder = redis.call('GET', KEYS[1])
+if not holder or holder == ARGV[1] or (ARGV[2] ~= '' and holder == ARGV[2]) then
+  redis.call('SET', KEYS[1], ARGV[1])
+  return ARGV[1]
+end
+return holder
+`;
+
+/** KEYS: claim. ARGV: scimId. Deletes the claim only while that SCIM resource holds it. */
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+interface ClaimCommands {
+  scimBridgeClaim(key: string, scimId: string, replaceable: string): Promise<string>;
+  scimBridgeReleaseClaim(key: string, scimId: string): Promise<number>;
+}
+
+export class ClaimIndex {
+  private readonly commands: ClaimCommands;
+
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly prefix: string,
+  ) {
+    redis.defineCommand('scimBridgeClaim', { numberOfKeys: 1, lua: CLAIM });
+    redis.defineCommand('scimBridgeReleaseClaim', { numberOfKeys: 1, lua: RELEASE });
+    this.commands = redis as unknown as ClaimCommands;
+  }
+
+  key(kind: ResourceKind, coderId: string): string {
+    return `${this.prefix}:claim:${kind}:${coderId}`;
+  }
+
+  /**
+   * Claims `coderId` for `scimId` unless another resource holds it (`replacing` names a holder that may be
+   * displaced, e.g. a deleted SCIM resource). Returns the holder afterwards: `scimId` on success.
+   */
+  claim(kind: ResourceKind, coderId: string, scimId: string, replacing?: string): Promise<string> {
+    return this.commands.scimBridgeClaim(this.key(kind, coderId), scimId, replacing ?? '');
+  }
+
+  holder(kind: ResourceKind, coderId: string): Promise<string | null> {
+    return this.redis.get(this.key(kind, coderId));
+  }
+
+  async release(kind: ResourceKind, coderId: string, scimId: string): Promise<void> {
+    await this.commands.scimBridgeReleaseClaim(this.key(kind, coderId), scimId);
+  }
+}
