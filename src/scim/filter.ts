@@ -17,10 +17,10 @@ export interface CompiledFilter {
   match(doc: Record<string, unknown>): boolean;
 }
 
-type Predicate = (target: unknown) => boolean;
+export type Predicate = (target: unknown) => boolean;
 
 /** Where a name is looked up: the resource's schemas, or the sub-attributes of a multi-valued attribute. */
-type Scope = { kind: 'resource'; model: ResourceModel } | { kind: 'element'; parent: AttributeDef };
+export type Scope = { kind: 'resource'; model: ResourceModel } | { kind: 'element'; parent: AttributeDef };
 
 /** How to read a path's values from a resource (or element), and the definition that types them. */
 interface Accessor {

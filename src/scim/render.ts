@@ -1,3 +1,4 @@
+import { trimBase } from './base-url';
 import type { MemberRef, StoredResource } from '../store/types';
 import { GROUP_SCHEMA, USER_SCHEMA } from './urns';
 
@@ -22,10 +23,6 @@ function body(stored: StoredResource, fallbackSchema: string): Resource {
   // id, meta and memberships come from the store's bookkeeping, never from the document.
   const { schemas, id: _id, meta: _meta, groups: _groups, members: _members, ...attributes } = stored.doc;
   return { schemas: Array.isArray(schemas) ? schemas : [fallbackSchema], id: stored.id, ...attributes };
-}
-
-function trimBase(baseUrl: string): string {
-  return baseUrl.endsWith('/') ? baseUrl.slice(0, -1) : baseUrl;
 }
 
 export function renderUser(stored: StoredResource, groups: MemberRef[], baseUrl: string): Resource {
