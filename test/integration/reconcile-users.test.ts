@@ -1,0 +1,192 @@
+import { callsSince, openReconcileHarness, type ReconcileHarness } from './reconcile-harness';
+
+/** The user reconciler against real Redis and the Coder simulator, driving the store directly. */
+let h: ReconcileHarness;
+
+beforeEach(async () => {
+  h = await openReconcileHarness();
+});
+
+afterEach(async () => {
+  await h.close();
+});
+
+/** Runs `action` and returns the simulator calls it caused. */
+async function counting(action: () => Promise<unknown>): Promise<Record<string, number>> {
+  const before = h.sim.calls();
+  await action();
+  return callsSince(before, h.sim.calls());
+}
+
+function simUser(coderId: string) {
+  return h.sim.users().find((u) => u.id === coderId && !u.deleted);
+}
+
+async function provision(userName: string, extra: Record<string, unknown> = {}) {
+  const stored = await h.addUser(userName, extra);
+  const result = await h.users.reconcile(stored.doc.id);
+  const sync = await h.userSync(stored.doc.id);
+  return { id: stored.doc.id, stored, result, sync, coderId: sync?.applied?.coderId ?? '' };
+}
+
+test('a new user is created with the mapped fields and org membership in one POST', async () => {
+  const stored = await h.addUser('alice.smith@example.com', { name: { givenName: 'Alice', familyName: 'Smith' } });
+  const calls = await counting(() => h.users.reconcile(stored.doc.id));
+  expect(calls).toEqual({ 'POST /api/v2/users': 1 });
+
+  const sync = await h.userSync(stored.doc.id);
+  expect(sync).toMatchObject({ appliedVersion: stored.version, applied: { username: 'alice-smith', orgMember: true } });
+  expect(sync?.lastError).toBeUndefined();
+  const user = simUser(sync!.applied!.coderId);
+  expect(user).toMatchObject({ username: 'alice-smith', email: 'alice.smith@example.com', name: 'Alice Smith', login_type: 'oidc', status: 'dormant' });
+  expect(h.sim.orgMembers()).toContain(user!.id);
+  expect(await h.claims.holder('user', user!.id)).toBe(stored.doc.id);
+  expect(await h.store.pending()).toEqual([]);
+});
+
+test('reconciling again changes nothing and calls Coder not at all', async () => {
+  const { id } = await provision('bob');
+  let outcome = '';
+  const calls = await counting(async () => {
+    outcome = (await h.users.reconcile(id)).outcome;
+  });
+  expect(outcome).toBe('unchanged');
+  expect(calls).toEqual({});
+});
+
+test('a user provisioned inactive is created suspended in the same POST', async () => {
+  const stored = await h.addUser('carol', { active: false });
+  const calls = await counting(() => h.users.reconcile(stored.doc.id));
+  expect(calls).toEqual({ 'POST /api/v2/users': 1 });
+  expect(simUser((await h.userSync(stored.doc.id))!.applied!.coderId)?.status).toBe('suspended');
+});
+
+test('rename: one profile update; the new username and name land in Coder', async () => {
+  const { id, coderId } = await provision('dave');
+  await h.updateUser(id, { userName: 'david', name: { formatted: 'David D' } });
+  const calls = await counting(() => h.users.reconcile(id));
+  expect(calls).toEqual({ 'PUT /api/v2/users/{user}/profile': 1 });
+  expect(simUser(coderId)).toMatchObject({ username: 'david', name: 'David D' });
+});
+
+test('suspend and reactivate: one status call each', async () => {
+  const { id, coderId } = await provision('erin');
+  await h.updateUser(id, { active: false });
+  expect(await counting(() => h.users.reconcile(id))).toEqual({ 'PUT /api/v2/users/{user}/status/suspend': 1 });
+  expect(simUser(coderId)?.status).toBe('suspended');
+
+  await h.updateUser(id, { active: true });
+  expect(await counting(() => h.users.reconcile(id))).toEqual({ 'PUT /api/v2/users/{user}/status/activate': 1 });
+  expect(simUser(coderId)?.status).toBe('active');
+});
+
+test('an e-mail change is recorded as not appliable, without a call', async () => {
+  const { id, coderId } = await provision('frank');
+  await h.updateUser(id, { emails: [{ value: 'frank@new.example.com', primary: true }] });
+  expect(await counting(() => h.users.reconcile(id))).toEqual({});
+  const sync = await h.userSync(id);
+  expect(sync?.notes?.join(' ')).toContain('frank@new.example.com');
+  expect(sync?.lastError).toBeUndefined();
+  expect(simUser(coderId)?.email).toBe('frank@example.com');
+});
+
+test('delete under the suspend policy: suspended, kept as a tombstone, then left alone', async () => {
+  const { id, coderId } = await provision('gina');
+  await h.store.deleteUser(id);
+  expect(await counting(() => h.users.reconcile(id))).toEqual({ 'PUT /api/v2/users/{user}/status/suspend': 1 });
+  expect(simUser(coderId)?.status).toBe('suspended');
+  expect(await h.userSync(id)).toMatchObject({ deleted: true, applied: { status: 'suspended' } });
+  expect(await counting(() => h.users.reconcile(id))).toEqual({});
+  expect(await h.store.pending()).toEqual([]);
+});
+
+test('delete under the delete policy: deleted in Coder, sync status and claim gone', async () => {
+  const { id, coderId } = await provision('hank');
+  await h.store.deleteUser(id);
+  expect(await counting(() => h.usersWithPolicy('delete').reconcile(id))).toEqual({ 'DELETE /api/v2/users/{user}': 1 });
+  expect(simUser(coderId)).toBeUndefined();
+  expect(await h.userSync(id)).toBeNull();
+  expect(await h.claims.holder('user', coderId)).toBeNull();
+});
+
+test('a user who owns workspaces (417) is suspended instead, and the reason recorded', async () => {
+  const { id, coderId } = await provision('ivan');
+  h.sim.direct.addWorkspace(coderId);
+  await h.store.deleteUser(id);
+  const result = await h.usersWithPolicy('delete').reconcile(id);
+  expect(result.outcome).toBe('applied');
+  expect(simUser(coderId)?.status).toBe('suspended');
+  const sync = await h.userSync(id);
+  expect(sync).toMatchObject({ deleted: true, applied: { status: 'suspended' } });
+  expect(sync?.notes?.join(' ')).toMatch(/workspaces/);
+});
+
+test('an existing Coder user is adopted on 409 and added to the organization', async () => {
+  const existing = h.sim.direct.createUser({ username: 'judy', email: 'judy@example.com', orgIds: [] });
+  const { id, sync } = await provision('judy');
+  expect(sync?.applied).toMatchObject({ coderId: existing.id, orgMember: true });
+  expect(h.sim.users().filter((u) => u.username === 'judy' && !u.deleted)).toHaveLength(1);
+  expect(h.sim.orgMembers()).toContain(existing.id);
+  expect(await h.claims.holder('user', existing.id)).toBe(id);
+});
+
+test('adoption by e-mail when the username is free', async () => {
+  const existing = h.sim.direct.createUser({ username: 'kim-legacy', email: 'kim@example.com' });
+  const { sync } = await provision('kim');
+  expect(sync?.applied?.coderId).toBe(existing.id);
+  expect(sync?.applied?.username).toBe('kim-legacy');
+});
+
+test('a username claimed by another SCIM user gets a numeric suffix', async () => {
+  const first = await provision('leo');
+  const second = await provision('leo@elsewhere.example.com', { emails: [{ value: 'leo@elsewhere.example.com', primary: true }] });
+  expect(second.sync?.applied).toMatchObject({ username: 'leo-1', mappedUsername: 'leo' });
+  expect(second.coderId).not.toBe(first.coderId);
+  expect(simUser(second.coderId)?.email).toBe('leo@elsewhere.example.com');
+  // Stable afterwards: no rename back to "leo".
+  expect(await counting(() => h.users.reconcile(second.id))).toEqual({});
+});
+
+test('an e-mail held by a user another SCIM user claims is a permanent conflict', async () => {
+  await provision('mia');
+  const { result, sync } = await provision('mia-other', { emails: [{ value: 'mia@example.com', primary: true }] });
+  expect(result.outcome).toBe('failed');
+  expect(sync?.lastError).toMatchObject({ code: 'conflict', permanent: true });
+});
+
+test('a permanent Coder error is recorded and not retried until a new version (or force)', async () => {
+  // The simulator's owner cannot be suspended (400): adopt it, then ask for a suspension.
+  const { id } = await provision('admin', { emails: [{ value: 'admin@coder.com', primary: true }] });
+  const updated = await h.updateUser(id, { active: false });
+  const failed = await h.users.reconcile(id);
+  expect(failed.outcome).toBe('failed');
+  const sync = await h.userSync(id);
+  expect(sync?.lastError).toMatchObject({ code: 'coder_http', coderStatus: 400, permanent: true, version: updated.version });
+  expect(await h.store.pending()).toEqual([]);
+
+  expect(await counting(async () => expect((await h.users.reconcile(id)).outcome).toBe('skipped'))).toEqual({});
+  expect(await counting(() => h.users.reconcile(id, { force: true }))).toEqual({ 'PUT /api/v2/users/{user}/status/suspend': 1 });
+
+  await h.updateUser(id, { active: true });
+  const retried = await h.users.reconcile(id);
+  expect(retried.outcome).toBe('unchanged');
+  expect((await h.userSync(id))?.lastError).toBeUndefined();
+});
+
+test('a user that cannot be mapped (no e-mail) is a permanent unappliable error', async () => {
+  const stored = await h.addUser('oscar', { emails: [] });
+  const result = await h.users.reconcile(stored.doc.id);
+  expect(result.outcome).toBe('failed');
+  expect((await h.userSync(stored.doc.id))?.lastError).toMatchObject({ code: 'unappliable', permanent: true });
+});
+
+test('a transient Coder failure is rethrown and keeps the pending mark', async () => {
+  const stored = await h.addUser('paul');
+  h.sim.setOptions({ outage: true });
+  await expect(h.users.reconcile(stored.doc.id)).rejects.toThrow();
+  h.sim.setOptions({ outage: false });
+  expect((await h.store.pending()).map((p) => p.id)).toContain(stored.doc.id);
+  expect((await h.userSync(stored.doc.id))?.lastError).toMatchObject({ permanent: false });
+  expect((await h.users.reconcile(stored.doc.id)).outcome).toBe('applied');
+  expect(await h.store.pending()).toEqual([]);
+});
