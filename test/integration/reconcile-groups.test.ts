@@ -1,0 +1,156 @@
+import { callsSince, openReconcileHarness, type ReconcileHarness } from './reconcile-harness';
+
+/** The group reconciler against real Redis and the Coder simulator, driving the store directly. */
+let h: ReconcileHarness;
+
+beforeEach(async () => {
+  h = await openReconcileHarness();
+});
+
+afterEach(async () => {
+  await h.close();
+});
+
+async function counting(action: () => Promise<unknown>): Promise<Record<string, number>> {
+  const before = h.sim.calls();
+  await action();
+  return callsSince(before, h.sim.calls());
+}
+
+/** A SCIM user already reconciled into Coder: returns its SCIM id and Coder id. */
+async function provisionedUser(userName: string): Promise<{ id: string; coderId: string }> {
+  const stored = await h.addUser(userName);
+  await h.users.reconcile(stored.doc.id);
+  return { id: stored.doc.id, coderId: (await h.userSync(stored.doc.id))!.applied!.coderId };
+}
+
+function simGroup(coderId: string) {
+  return h.sim.groups().find((g) => g.id === coderId);
+}
+
+function simMembers(coderId: string): string[] {
+  return [...(simGroup(coderId)?.members ?? [])].sort();
+}
+
+test('a new group is created with its members: one POST and one PATCH', async () => {
+  const [a, b] = [await provisionedUser('ann'), await provisionedUser('ben')];
+  const group = await h.addGroup('Platform Team', [a.id, b.id]);
+  const calls = await counting(() => h.groups.reconcile(group.doc.id));
+  expect(calls).toEqual({ 'POST /api/v2/organizations/{org}/groups': 1, 'PATCH /api/v2/groups/{group}': 1 });
+
+  const sync = await h.groupSync(group.doc.id);
+  expect(sync).toMatchObject({ appliedVersion: group.version, applied: { name: 'Platform-Team', displayName: 'Platform Team' } });
+  const coderId = sync!.applied!.coderId;
+  expect(simGroup(coderId)).toMatchObject({ name: 'Platform-Team', display_name: 'Platform Team' });
+  expect(simMembers(coderId)).toEqual([a.coderId, b.coderId].sort());
+});
+
+test('members not yet in Coder are skipped, and join when their user lands', async () => {
+  const a = await provisionedUser('cat');
+  const late = await h.addUser('dan');
+  const group = await h.addGroup('Ops', [a.id, late.doc.id]);
+  await h.groups.reconcile(group.doc.id);
+  const coderId = (await h.groupSync(group.doc.id))!.applied!.coderId;
+  expect(simMembers(coderId)).toEqual([a.coderId]);
+
+  h.queue.take();
+  await h.users.reconcile(late.doc.id);
+  expect(h.queue.take()).toEqual([{ kind: 'group', id: group.doc.id }]);
+  const lateCoderId = (await h.userSync(late.doc.id))!.applied!.coderId;
+  expect(await counting(() => h.groups.reconcile(group.doc.id))).toEqual({ 'PATCH /api/v2/groups/{group}': 1 });
+  expect(simMembers(coderId)).toEqual([a.coderId, lateCoderId].sort());
+});
+
+test('rename and member changes travel in one PATCH', async () => {
+  const [a, b, c] = [await provisionedUser('eve'), await provisionedUser('fay'), await provisionedUser('gus')];
+  const group = await h.addGroup('Eng', [a.id, b.id]);
+  await h.groups.reconcile(group.doc.id);
+  const coderId = (await h.groupSync(group.doc.id))!.applied!.coderId;
+
+  await h.store.updateGroup(group.doc.id, (current) => ({ doc: { ...current.doc, displayName: 'Engineering' }, fields: { displayName: 'Engineering' } }));
+  await h.store.changeMembers(group.doc.id, { add: [c.id], remove: [a.id] });
+  expect(await counting(() => h.groups.reconcile(group.doc.id))).toEqual({ 'PATCH /api/v2/groups/{group}': 1 });
+  expect(simGroup(coderId)).toMatchObject({ name: 'Engineering', display_name: 'Engineering' });
+  expect(simMembers(coderId)).toEqual([b.coderId, c.coderId].sort());
+  expect(await counting(() => h.groups.reconcile(group.doc.id))).toEqual({});
+});
+
+test('a member already added in Coder (400 duplicate) is recovered by re-reading the group', async () => {
+  const [a, b] = [await provisionedUser('hal'), await provisionedUser('ida')];
+  const group = await h.addGroup('Support', [a.id]);
+  await h.groups.reconcile(group.doc.id);
+  const coderId = (await h.groupSync(group.doc.id))!.applied!.coderId;
+
+  h.sim.direct.addGroupMember(coderId, b.coderId);
+  await h.store.changeMembers(group.doc.id, { add: [b.id] });
+  const calls = await counting(() => h.groups.reconcile(group.doc.id));
+  expect(calls['PATCH /api/v2/groups/{group}']).toBe(1);
+  expect(calls['GET /api/v2/groups/{group}']).toBe(1);
+  expect(simMembers(coderId)).toEqual([a.coderId, b.coderId].sort());
+  const sync = await h.groupSync(group.doc.id);
+  expect(sync?.lastError).toBeUndefined();
+  expect([...sync!.applied!.memberCoderIds].sort()).toEqual([a.coderId, b.coderId].sort());
+});
+
+test('an existing Coder group of that name is adopted on 409, its members corrected', async () => {
+  const [a, outsider] = [await provisionedUser('jon'), await provisionedUser('kai')];
+  const existing = h.sim.direct.createGroup({ name: 'QA' });
+  h.sim.direct.addGroupMember(existing.id, outsider.coderId);
+  const group = await h.addGroup('QA', [a.id]);
+  await h.groups.reconcile(group.doc.id);
+  expect((await h.groupSync(group.doc.id))?.applied?.coderId).toBe(existing.id);
+  expect(h.sim.groups().filter((g) => g.name === 'QA')).toHaveLength(1);
+  expect(simMembers(existing.id)).toEqual([a.coderId]);
+});
+
+test('a group name claimed by another SCIM group gets a numeric suffix', async () => {
+  const first = await h.addGroup('Design', []);
+  await h.groups.reconcile(first.doc.id);
+  const second = await h.addGroup('Design', []);
+  await h.groups.reconcile(second.doc.id);
+  const [one, two] = [await h.groupSync(first.doc.id), await h.groupSync(second.doc.id)];
+  expect(two?.applied).toMatchObject({ name: 'Design-1', mappedName: 'Design' });
+  expect(two?.applied?.coderId).not.toBe(one?.applied?.coderId);
+  expect(await counting(() => h.groups.reconcile(second.doc.id))).toEqual({});
+});
+
+test('a deleted group is deleted in Coder and its sync status removed', async () => {
+  const group = await h.addGroup('Temp', []);
+  await h.groups.reconcile(group.doc.id);
+  const coderId = (await h.groupSync(group.doc.id))!.applied!.coderId;
+  await h.store.deleteGroup(group.doc.id);
+  expect(await counting(() => h.groups.reconcile(group.doc.id))).toEqual({ 'DELETE /api/v2/groups/{group}': 1 });
+  expect(simGroup(coderId)).toBeUndefined();
+  expect(await h.groupSync(group.doc.id)).toBeNull();
+  expect(await h.store.pending()).toEqual([]);
+});
+
+test('a group deleted outside the bridge is created again on the next change', async () => {
+  const a = await provisionedUser('lea');
+  const group = await h.addGroup('Infra', []);
+  await h.groups.reconcile(group.doc.id);
+  const coderId = (await h.groupSync(group.doc.id))!.applied!.coderId;
+  h.sim.direct.deleteGroup(coderId);
+  await h.store.changeMembers(group.doc.id, { add: [a.id] });
+  await h.groups.reconcile(group.doc.id);
+  const recreated = (await h.groupSync(group.doc.id))!.applied!.coderId;
+  expect(recreated).not.toBe(coderId);
+  expect(simMembers(recreated)).toEqual([a.coderId]);
+});
+
+test('unlicensed groups: recorded as permanently failed, users keep provisioning', async () => {
+  h.sim.setOptions({ groupsLicensed: false });
+  const groups = await h.groupsAfterLicenceCheck();
+  const a = await provisionedUser('max');
+  expect(h.sim.users().some((u) => u.id === a.coderId)).toBe(true);
+
+  const group = await h.addGroup('Licensed Only', [a.id]);
+  let outcome = '';
+  const calls = await counting(async () => {
+    outcome = (await groups.reconcile(group.doc.id)).outcome;
+  });
+  expect(outcome).toBe('failed');
+  expect(calls).toEqual({});
+  expect((await h.groupSync(group.doc.id))?.lastError).toMatchObject({ code: 'unlicensed', permanent: true, version: group.version });
+  expect(await h.store.pending()).toEqual([]);
+});
