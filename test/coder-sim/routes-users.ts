@@ -110,7 +110,9 @@ export function listUsers(ctx: Ctx): ApiResult {
   }
   const rows: UserRec[] = [];
   if (!p.afterId || cursor !== undefined) {
-    for (const u of ctx.state.sortedUsers()) {
+    const all = ctx.state.sortedUsers();
+    for (let i = cursor !== undefined ? ctx.state.sortedIndexAfter(cursor) : 0; i < all.length; i++) {
+      const u = all[i];
       if (f.search && !(search(u.email) || search(u.username))) continue;
       if (f.name && !nameMatch(u.name)) continue;
       if (f.status.length > 0 && !f.status.includes(u.status)) continue;
@@ -121,7 +123,6 @@ export function listUsers(ctx: Ctx): ApiResult {
       if (f.createdBefore !== undefined && !(u.created_at <= f.createdBefore)) continue;
       if (f.createdAfter !== undefined && !(u.created_at >= f.createdAfter)) continue;
       if (f.githubComUserId !== 0) continue; // no simulated user has a GitHub id
-      if (cursor !== undefined && !(u.username.toLowerCase() > cursor)) continue;
       if (!canSeeUser(ctx, u)) continue;
       rows.push(u);
     }

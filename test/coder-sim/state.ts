@@ -63,6 +63,7 @@ export class State {
   /** API key id -> secret + user. */
   readonly tokens = new Map<string, { secret: string; userId: string }>();
   private sorted: UserRec[] | null = null;
+  private sortedLower: string[] = [];
   defaultOrgId = '';
 
   now(): number {
@@ -192,13 +193,27 @@ export class State {
   /** Non-deleted users ordered by lower(username). Cached until the next change. */
   sortedUsers(): UserRec[] {
     if (!this.sorted) {
-      this.sorted = [...this.users.values()]
+      const rows = [...this.users.values()]
         .filter((u) => !u.deleted)
         .map((u) => ({ u, k: u.username.toLowerCase() }))
-        .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
-        .map((x) => x.u);
+        .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+      this.sorted = rows.map((x) => x.u);
+      this.sortedLower = rows.map((x) => x.k);
     }
     return this.sorted;
+  }
+
+  /** Index of the first user in sortedUsers() whose lower(username) > `key`. */
+  sortedIndexAfter(key: string): number {
+    this.sortedUsers();
+    let lo = 0;
+    let hi = this.sortedLower.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.sortedLower[mid] > key) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 
   activeUserCount(): number {
