@@ -3,7 +3,7 @@ import express, { type RequestHandler } from 'express';
 import { ScimError } from '../scim/errors';
 
 /**
- * Request bodies. JSON is accepted as `application/json` (Okta), `application/scim+json` (Entra) or any
+ * Request bodies (SCIM and admin). JSON is accepted as `application/json` (Okta), `application/scim+json` (Entra) or any
  * `+json` type. A body sent WITHOUT a Content-Type is parsed as JSON too: a SCIM endpoint speaks nothing
  * else, and refusing it would only break lenient clients. A body with another content type is refused (415),
  * but a Content-Type on a body-less request (Okta sends one on GETs) is harmless and ignored.
@@ -38,6 +38,6 @@ const rejectForeignBodies: RequestHandler = (req, _res, next) => {
 };
 
 /** Oversized bodies fail with body-parser's `entity.too.large`, which the error handler turns into 413. */
-export function scimBodyParser(maxBytes: number): RequestHandler[] {
+export function jsonBodyParser(maxBytes: number): RequestHandler[] {
   return [rejectForeignBodies, express.json({ limit: maxBytes, type: parsesAsJson })];
 }

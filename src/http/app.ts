@@ -1,0 +1,64 @@
+import express, { type RequestHandler, type Router } from 'express';
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
+import { ScimError } from '../scim/errors';
+import type { DesiredStore } from '../store/types';
+import { FailedAuthLimiter, type AuthLimit } from './auth-limiter';
+import { bearerAuth, TokenSet } from './auth';
+import { jsonBodyParser } from './body';
+import { scimErrorHandler } from './error-handler';
+import { healthRouter, type ReadinessProbe } from './health';
+import { requestLog, routeLabel } from './request-log';
+import type { ReconcileEnqueuer } from './scim-context';
+import { scimRouter } from './scim-routes';
+
+export interface AppDeps {
+  config: Config;
+  store: DesiredStore;
+  producer: ReconcileEnqueuer;
+  logger: Logger;
+  metrics?: Metrics;
+  /** The admin API, served under /admin behind ADMIN_TOKEN (absent token: /admin does not exist). */
+  admin?: Router;
+  readiness?: ReadinessProbe;
+  /** Failed authentications allowed per client address and window (default 20 a minute). */
+  authLimit?: AuthLimit;
+}
+
+const notFound: RequestHandler = (req, _res, next) => next(new ScimError(404, `No endpoint ${req.method} ${req.path}`));
+
+/**
+ * The HTTP surface: /healthz and /readyz (open), /scim/v2 (SCIM tokens), /admin and /metrics (admin token;
+ * /metrics open when METRICS_OPEN). The SCIM and admin tokens are separate sets, so neither opens the other.
+ */
+export function createApp(deps: AppDeps): express.Express {
+  const { config, logger, metrics } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  // meta.version is the resource's ETag; Express's body-hash ETags would answer Okta's GETs with 304s.
+  app.set('etag', false);
+
+  const limiter = new FailedAuthLimiter(deps.authLimit);
+  const body = jsonBodyParser(config.scim.maxBodyBytes);
+  const scimAuth = bearerAuth({ scope: 'scim', tokens: new TokenSet(config.scim.tokens), limiter, logger });
+  const adminAuth = config.adminToken
+    ? bearerAuth({ scope: 'admin', tokens: new TokenSet([config.adminToken]), limiter, logger })
+    : undefined;
+
+  app.use(requestLog(logger, metrics));
+  app.use(healthRouter(logger, deps.readiness));
+  app.use('/scim/v2', routeLabel('/scim/v2/*'), scimAuth, ...body, scimRouter(deps));
+  if (adminAuth) app.use('/admin', routeLabel('/admin/*'), adminAuth, ...body, deps.admin ?? notFound);
+
+  if (metrics) {
+    const gate = config.metricsOpen ? [] : adminAuth ? [adminAuth] : [notFound];
+    app.get('/metrics', routeLabel('/metrics'), ...gate, async (_req, res) => {
+      res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
+
+  app.use(notFound);
+  app.use(scimErrorHandler(logger));
+  return app;
+}

@@ -1,0 +1,81 @@
+import type { Request, Response } from 'express';
+import { renderGroup, renderUser } from '../scim/render';
+import { ScimError } from '../scim/errors';
+import type { StoredResource } from '../store/types';
+import { parseListQuery, type ListQuery } from './list-query';
+import { selectPage, type ResourceName, type Selection } from './listing';
+import type { ResourceViews } from './resource-views';
+import { scimBaseUrl, type ScimContext } from './scim-context';
+import { LIST_RESPONSE_SCHEMA, sendScim } from './scim-response';
+
+/** GET takes list parameters from the query string; `.search` from its JSON body (RFC 7644 §3.4.3). */
+export function listQueryOf(req: Request, ctx: ScimContext): ListQuery {
+  const fromBody = req.method === 'POST';
+  if (fromBody && (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body))) {
+    throw new ScimError(400, 'A search request needs a JSON object body', 'invalidSyntax');
+  }
+  const source = (fromBody ? req.body : req.query) as Record<string, unknown>;
+  return parseListQuery(source, ctx.config.scim.maxPageSize);
+}
+
+function matchable(resource: ResourceName, baseUrl: string): (stored: StoredResource) => Record<string, unknown> {
+  return resource === 'User' ? (stored) => renderUser(stored, [], baseUrl) : (stored) => renderGroup(stored, undefined, baseUrl);
+}
+
+function select(ctx: ScimContext, resource: ResourceName, query: ListQuery, baseUrl: string): Promise<Selection> {
+  return selectPage(ctx.store, resource, query, matchable(resource, baseUrl));
+}
+
+function render(views: ResourceViews, resource: ResourceName, stored: StoredResource, baseUrl: string, query: ListQuery) {
+  return resource === 'User' ? views.user(stored, baseUrl, query.projection) : views.group(stored, baseUrl, query.projection);
+}
+
+function sendList(res: Response, query: ListQuery, total: number, resources: Record<string, unknown>[]): void {
+  sendScim(res, 200, {
+    schemas: [LIST_RESPONSE_SCHEMA],
+    totalResults: total,
+    startIndex: query.startIndex,
+    itemsPerPage: resources.length,
+    Resources: resources,
+  });
+}
+
+/** `GET /Users`, `GET /Groups` and their `.search`. */
+export async function sendResourceList(ctx: ScimContext, views: ResourceViews, resource: ResourceName, req: Request, res: Response): Promise<void> {
+  const query = listQueryOf(req, ctx);
+  const baseUrl = scimBaseUrl(res);
+  const { total, resources } = await select(ctx, resource, query, baseUrl);
+  sendList(res, query, total, await Promise.all(resources.map((stored) => render(views, resource, stored, baseUrl, query))));
+}
+
+const NOTHING: Selection = { total: 0, resources: [] };
+
+/** A filter the resource type rejects (ScimError) selects nothing of that type; other failures propagate. */
+async function selectOrRejection(ctx: ScimContext, resource: ResourceName, query: ListQuery, baseUrl: string): Promise<Selection | ScimError> {
+  try {
+    return await select(ctx, resource, query, baseUrl);
+  } catch (err) {
+    if (err instanceof ScimError) return err;
+    throw err;
+  }
+}
+
+/**
+ * `POST /.search` spans every resource type: users first, then groups, paged as one list. A filter that names an
+ * attribute only one type has selects nothing of the other; a filter neither type accepts is the client's error.
+ */
+export async function sendRootSearch(ctx: ScimContext, views: ResourceViews, req: Request, res: Response): Promise<void> {
+  const query = listQueryOf(req, ctx);
+  const baseUrl = scimBaseUrl(res);
+  const userOutcome = await selectOrRejection(ctx, 'User', query, baseUrl);
+  const users = userOutcome instanceof ScimError ? NOTHING : userOutcome;
+  const groupQuery = { ...query, startIndex: Math.max(1, query.startIndex - users.total), count: query.count - users.resources.length };
+  const groupOutcome = await selectOrRejection(ctx, 'Group', groupQuery, baseUrl);
+  if (userOutcome instanceof ScimError && groupOutcome instanceof ScimError) throw userOutcome;
+  const groups = groupOutcome instanceof ScimError ? NOTHING : groupOutcome;
+  const rendered = await Promise.all([
+    ...users.resources.map((stored) => render(views, 'User', stored, baseUrl, query)),
+    ...groups.resources.map((stored) => render(views, 'Group', stored, baseUrl, query)),
+  ]);
+  sendList(res, query, users.total + groups.total, rendered);
+}
