@@ -82,6 +82,8 @@ export interface ResyncOptions {
   resource?: string;
   onProgress?: (progress: ResyncProgress) => void | Promise<void>;
   logger?: Logger;
+  /** Coder list page size (default RESYNC_PAGE_SIZE). */
+  pageSize?: number;
 }
 
 /** Long lists are cut in the report: it is kept with the job, and a first resync of a big deployment is big. */
@@ -99,7 +101,7 @@ async function readEverything(options: ResyncOptions): Promise<ReadResult> {
   const [users, groups, snapshot] = await Promise.all([
     readManagedUsers(store, userIds),
     readManagedGroups(store, groupIds),
-    readFullSnapshot(coder, plan.orgId),
+    readFullSnapshot(coder, plan.orgId, options.pageSize),
   ]);
   return { users, groups, drift: computeDrift({ users, groups }, snapshot, plan) };
 }
@@ -116,7 +118,7 @@ async function readOne(options: ResyncOptions, ref: ResourceRef): Promise<ReadRe
   const [group] = await readManagedGroups(store, [ref.id]);
   if (!group.desired && !group.sync) throw new ResyncError('not_found', `${formatResourceRef(ref)} is not managed by the bridge`);
   // The members' sync statuses resolve desired members to Coder ids; only the group itself is checked.
-  const [members, snapshot] = await Promise.all([readManagedUsers(store, group.memberIds), readGroupSnapshot(coder, group.sync?.applied?.coderId)]);
+  const [members, snapshot] = await Promise.all([readManagedUsers(store, group.memberIds), readGroupSnapshot(coder, group.sync?.applied?.coderId, options.pageSize)]);
   const drift = computeDrift({ users: members, groups: [group] }, snapshot, plan);
   return { users: [], groups: [group], drift: { ...drift, checked: 1, users: [], unmanaged: { users: [], groups: [] } } };
 }
