@@ -10,6 +10,7 @@ const UNAVAILABLE_REPLIES = /^(LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|
  */
 export function toStoreError(err: unknown): unknown {
   if (err instanceof StoreError) return err;
+  if (err instanceof MutationFailure) return err.original;
   if (!(err instanceof Error)) return err;
   const isReply = err.name === 'ReplyError';
   if (isReply && !UNAVAILABLE_REPLIES.test(err.message)) return err;
@@ -23,4 +24,25 @@ export async function guarded<T>(operation: () => Promise<T>): Promise<T> {
   } catch (err) {
     throw toStoreError(err);
   }
+}
+
+/** Carries an error thrown by a caller's mutation through `guarded`: it is the caller's, not Redis's. */
+class MutationFailure extends Error {
+  constructor(readonly original: unknown) {
+    super('mutation failed');
+  }
+}
+
+/**
+ * Wraps a caller-supplied mutation so that what it throws (a SCIM validation error, say) reaches the caller
+ * unchanged instead of being mistaken for a Redis failure.
+ */
+export function callerMutation<A extends unknown[], R>(mutate: (...args: A) => R): (...args: A) => R {
+  return (...args) => {
+    try {
+      return mutate(...args);
+    } catch (err) {
+      throw new MutationFailure(err);
+    }
+  };
 }

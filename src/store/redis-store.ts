@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { guarded } from './errors';
+import { callerMutation, guarded } from './errors';
 import { GroupRecords } from './groups';
 import { StoreKeys } from './keys';
 import { PendingMarks } from './pending';
@@ -55,7 +55,7 @@ export class RedisStore implements DesiredStore {
   }
 
   updateUser(id: string, mutate: UserMutation): Promise<StoredResource> {
-    return guarded(() => this.users.update(id, mutate));
+    return guarded(() => this.users.update(id, callerMutation(mutate)));
   }
 
   deleteUser(id: string): Promise<{ deleted: boolean; groupIds: string[] }> {
@@ -87,7 +87,7 @@ export class RedisStore implements DesiredStore {
   }
 
   updateGroup(id: string, mutate: GroupMutation): Promise<StoredResource> {
-    return guarded(() => this.groups.update(id, mutate));
+    return guarded(() => this.groups.update(id, callerMutation(mutate)));
   }
 
   deleteGroup(id: string): Promise<boolean> {
