@@ -38,12 +38,14 @@ export class GroupReconciler implements Reconciler {
   }
 
   private async converge(id: string, stored: StoredResource | null, progress: Progress<AppliedGroupState>): Promise<void> {
-    if (!this.deps.groupsLicensed) {
-      throw new ReconcileError('unlicensed', "Coder groups need the template_rbac feature (a Premium licence): this group is not provisioned", true);
-    }
     const desired: DesiredGroupState | null = stored ? { ...mapGroup(stored.doc), memberCoderIds: await this.memberCoderIds(id) } : null;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      if (await this.applyAll(desired, planGroup(desired, progress.applied, this.deps.ctx), progress, id)) return;
+      const operations = planGroup(desired, progress.applied, this.deps.ctx);
+      // Only a group that needs a Coder call fails for want of a licence: a deleted, never-applied one is simply done.
+      if (operations.length > 0 && !this.deps.groupsLicensed) {
+        throw new ReconcileError('unlicensed', "Coder groups need the template_rbac feature (a Premium licence): this group is not provisioned", true);
+      }
+      if (await this.applyAll(id, desired, operations, progress)) return;
     }
     throw new ReconcileError('not_converging', `Coder kept disagreeing with the plan for group ${id}`, false);
   }
@@ -59,7 +61,7 @@ export class GroupReconciler implements Reconciler {
     return syncs.flatMap((sync) => (sync?.applied?.orgMember && !sync.deleted ? [sync.applied.coderId] : []));
   }
 
-  private async applyAll(desired: DesiredGroupState | null, operations: GroupOperation[], progress: Progress<AppliedGroupState>, id: string): Promise<boolean> {
+  private async applyAll(id: string, desired: DesiredGroupState | null, operations: GroupOperation[], progress: Progress<AppliedGroupState>): Promise<boolean> {
     for (const operation of operations) {
       progress.operations.push(operation.op);
       if ((await this.apply(id, desired, operation, progress)) === 'replan') return false;

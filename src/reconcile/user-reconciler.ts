@@ -68,7 +68,6 @@ export class UserReconciler implements Reconciler {
       return 'replan';
     }
     const applied = progress.applied!;
-    const mappedUsername = desired?.username ?? applied.mappedUsername;
     try {
       switch (operation.op) {
         case 'addOrgMember':
@@ -77,7 +76,7 @@ export class UserReconciler implements Reconciler {
           return 'continue';
         case 'updateProfile': {
           const user = await firstFreeName(operation.username, USERNAME_MAX, (username) => coder.updateProfile(applied.coderId, { username, name: operation.name }));
-          progress.applied = { ...applied, username: user.username, name: user.name, mappedUsername };
+          progress.applied = { ...applied, username: user.username, name: user.name, mappedUsername: desired?.username ?? applied.mappedUsername };
           return 'continue';
         }
         case 'suspend':

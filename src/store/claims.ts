@@ -39,7 +39,7 @@ export class ClaimIndex {
     this.commands = redis as unknown as ClaimCommands;
   }
 
-  key(kind: ResourceKind, coderId: string): string {
+  private key(kind: ResourceKind, coderId: string): string {
     return `${this.prefix}:claim:${kind}:${coderId}`;
   }
 

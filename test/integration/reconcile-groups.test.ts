@@ -154,3 +154,14 @@ test('unlicensed groups: recorded as permanently failed, users keep provisioning
   expect((await h.groupSync(group.doc.id))?.lastError).toMatchObject({ code: 'unlicensed', permanent: true, version: group.version });
   expect(await h.store.pending()).toEqual([]);
 });
+
+test('unlicensed: a group deleted before it ever reached Coder is simply done', async () => {
+  h.sim.setOptions({ groupsLicensed: false });
+  const groups = await h.groupsAfterLicenceCheck();
+  const group = await h.addGroup('Never Applied', []);
+  await groups.reconcile(group.doc.id);
+  await h.store.deleteGroup(group.doc.id);
+  expect((await groups.reconcile(group.doc.id)).outcome).toBe('unchanged');
+  expect(await h.groupSync(group.doc.id)).toBeNull();
+  expect(await h.store.pending()).toEqual([]);
+});

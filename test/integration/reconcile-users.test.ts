@@ -190,3 +190,14 @@ test('a transient Coder failure is rethrown and keeps the pending mark', async (
   expect((await h.users.reconcile(stored.doc.id)).outcome).toBe('applied');
   expect(await h.store.pending()).toEqual([]);
 });
+
+test('a user re-provisioned after deletion takes over the suspended Coder user from the tombstone', async () => {
+  const old = await provision('quinn');
+  await h.store.deleteUser(old.id);
+  await h.users.reconcile(old.id);
+  const again = await provision('quinn');
+  expect(again.sync?.applied?.coderId).toBe(old.coderId);
+  expect(await h.claims.holder('user', old.coderId)).toBe(again.id);
+  expect(await h.userSync(old.id)).toBeNull();
+  expect(simUser(old.coderId)?.status).toBe('active');
+});
