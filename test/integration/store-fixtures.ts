@@ -54,8 +54,8 @@ async function readIndexKey(redis: Redis, key: string): Promise<string[]> {
 export async function expectConsistent({ redis, keys, prefix }: TestStore): Promise<void> {
   const expected = new Map<string, string[]>();
   const expect1 = (key: string, id: string) => expected.set(key, [...(expected.get(key) ?? []), id].sort());
-  const userIds = await redis.zrange(keys.list('user'), 0, -1);
-  const groupIds = await redis.zrange(keys.list('group'), 0, -1);
+  const userIds = await redis.zrange(keys.list('user'), 0, '-1');
+  const groupIds = await redis.zrange(keys.list('group'), 0, '-1');
   for (const id of userIds) {
     const fields = JSON.parse((await redis.hget(keys.record('user', id), 'fields')) as string) as UserIndexFields;
     const index = userIndexKeys(keys, fields);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { incrementalDelta, replacementDelta } from '../../src/store/calls';
 import { indexDelta, parsePendingMember, pendingMember, StoreKeys, userIndexKeys } from '../../src/store/keys';
 
-const ids = fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'), { maxLength: 6 });
+const ids: fc.Arbitrary<string[]> = fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'), { maxLength: 6 });
 
 describe('membership deltas', () => {
   test('replace: applying the delta to the current set yields (replace + add) - remove', () => {
