@@ -79,12 +79,12 @@ function containerEnv(manifest: Manifest, container: Node): Record<string, strin
 }
 
 /** The Secret key a *_FILE path names, via the container's mounts and the pod's volumes. */
-function secretBehind(scope: PodScope, container: Node, path: string): { secretName: string; key: string } | undefined {
+function secretBehind(scope: PodScope, container: Node, path: string): { secretName: string; key: string; mode: number } | undefined {
   for (const mount of nodes(container.volumeMounts)) {
     const mountPath = String(mount.mountPath).replace(/\/+$/, '');
     if (posix.dirname(path) !== mountPath) continue;
     const secret = node(scope.volumes.find((v) => v.name === mount.name)?.secret);
-    if (typeof secret.secretName === 'string') return { secretName: secret.secretName, key: posix.basename(path) };
+    if (typeof secret.secretName === 'string') return { secretName: secret.secretName, key: posix.basename(path), mode: Number(secret.defaultMode ?? 0o644) };
   }
   return undefined;
 }
@@ -149,6 +149,9 @@ describe('config/kubernetes manifests', () => {
           const secret = ofKind('Secret', manifest.folder).find((m) => node(m.doc.metadata).name === behind!.secretName);
           const value = node(secret?.doc.stringData)[behind!.key];
           expect({ name, value }).toEqual({ name, value: expect.any(String) });
+          // Secret files are root-owned, group-owned by fsGroup when set: the non-root bridge must still read them.
+          const readable = (behind!.mode & 0o004) !== 0 || ((behind!.mode & 0o040) !== 0 && scope.podSecurity.fsGroup !== undefined);
+          expect({ name, readable }).toEqual({ name, readable: true });
           resolved[name] = join(secretDir, behind!.key);
           writeFileSync(resolved[name], String(value));
         }
