@@ -6,7 +6,7 @@ import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA } from '../../src/scim/urns';
 import { parseUserInput } from '../../src/scim/user';
 import { patchOp } from './scim-helpers';
 
-const user = {
+const user: Record<string, unknown> & { id: string } = {
   ...parseUserInput({
     userName: 'alice@example.com',
     name: { givenName: 'Alice', familyName: 'Smith' },

@@ -129,13 +129,13 @@ describe('discovery', () => {
       for (const urn of served.schemas as string[]) schemasReferenced.add(urn);
     }
     expect(new Set(all.map((s) => s.id))).toEqual(schemasReferenced);
-    const user = all.find((s) => s.id === USER_SCHEMA) as { description: string; attributes: { name: string }[] };
-    expect(user.description).toBe('User Account');
-    expect(user.attributes.map((a) => a.name)).toContain('userName');
+    const user = all.find((s) => s.id === USER_SCHEMA);
+    expect(user?.description).toBe('User Account');
+    expect((user?.attributes as { name: string }[]).map((a) => a.name)).toContain('userName');
   });
 
   test('callers cannot alter the shared schema documents', () => {
-    (schemas()[0] as { name: string }).name = 'changed';
+    schemas()[0].name = 'changed';
     expect(schemas()[0].name).not.toBe('changed');
   });
 });
