@@ -22,6 +22,8 @@ export interface AppDeps {
   /** The admin API, served under /admin behind ADMIN_TOKEN (absent token: /admin does not exist). */
   admin?: Router;
   readiness?: ReadinessProbe;
+  /** Brings gauges read from Redis (queue depth, failures) up to date before /metrics renders. */
+  refreshMetrics?: () => Promise<void>;
   /** Failed authentications allowed per client address and window (default 20 a minute). */
   authLimit?: AuthLimit;
 }
@@ -54,6 +56,7 @@ export function createApp(deps: AppDeps): express.Express {
   if (metrics) {
     const gate = config.metricsOpen ? [] : adminAuth ? [adminAuth] : [notFound];
     app.get('/metrics', routeLabel('/metrics'), ...gate, async (_req, res) => {
+      await deps.refreshMetrics?.();
       res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
     });
   }

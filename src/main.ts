@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+import { startBridge, type BridgeMode } from './bridge';
+import { runCheck } from './cli/check';
+import { runResyncCli } from './cli/resync-main';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createLogger, type Logger } from './log';
+
+/**
+ * `coder-scim-bridge all | serve | worker | resync [--dry-run] [--resource Users/<id>] | check`
+ * Exit codes: 0 success, 1 a check or resync failed, 2 bad usage or configuration.
+ */
+
+/** SIGTERM must end the process within Kubernetes' default 30 s grace period. */
+const SHUTDOWN_DEADLINE_MS = 25_000;
+
+const USAGE = 'usage: coder-scim-bridge [all|serve|worker|resync [--dry-run] [--resource Users/<id>]|check]';
+
+function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const problem of err.problems) process.stderr.write(`configuration error: ${problem}\n`);
+    process.exit(2);
+  }
+}
+
+function handleSignals(logger: Logger, close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ event: 'shutdown', signal }, 'shutting down: finishing in-flight requests and reconciles');
+    const deadline = setTimeout(() => {
+      logger.error({ event: 'shutdown_timeout', deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown took too long: exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    close().then(
+      () => {
+        logger.info({ event: 'stopped' }, 'stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ event: 'shutdown_failed', err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'all', ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (!['all', 'serve', 'worker', 'resync', 'check'].includes(command)) {
+    process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
+    return 2;
+  }
+  const config = loadConfigOrExit();
+  if (command === 'check') return runCheck(config, (line) => process.stdout.write(`${line}\n`));
+  if (command === 'resync') return runResyncCli(config, rest, (line) => process.stdout.write(`${line}\n`));
+
+  const logger = createLogger(config.logLevel);
+  process.on('unhandledRejection', (reason) => logger.error({ event: 'unhandled_rejection', err: reason }, 'unhandled promise rejection'));
+  const bridge = await startBridge(config, command as BridgeMode, logger);
+  handleSignals(logger, bridge.close);
+  return -1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`coder-scim-bridge: ${(err as Error).message ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
