@@ -48,9 +48,9 @@ export function groupsRouter(ctx: ScimContext, views: ResourceViews): Router {
   router.post('/.search', routeLabel('/scim/v2/Groups/.search'), (req, res) => sendResourceList(ctx, views, 'Group', req, res));
 
   router.post('/', routeLabel('/scim/v2/Groups'), async (req, res) => {
-    const { doc, fields, memberIds } = parseGroupInput(req.body);
+    const { doc, fields, memberIds, memberDisplays } = parseGroupInput(req.body);
     const id = randomUUID();
-    const { ignored, ...stored } = await store.createGroup({ ...doc, id }, fields, memberIds);
+    const { ignored, ...stored } = await store.createGroup({ ...doc, id }, fields, memberIds, memberDisplays);
     noteIgnored(id, ignored, res);
     await producer.enqueue('group', id);
     counted('create');
@@ -64,9 +64,9 @@ export function groupsRouter(ctx: ScimContext, views: ResourceViews): Router {
 
   router.put('/:id', routeLabel('/scim/v2/Groups/:id'), async (req, res) => {
     const id = idParam(req);
-    const { doc, fields, memberIds } = parseGroupInput(req.body);
+    const { doc, fields, memberIds, memberDisplays } = parseGroupInput(req.body);
     await store.updateGroup(id, () => ({ doc: { ...doc, id }, fields }));
-    noteIgnored(id, (await store.changeMembers(id, { replace: memberIds })).ignored, res);
+    noteIgnored(id, (await store.changeMembers(id, { replace: memberIds, displays: memberDisplays })).ignored, res);
     await producer.enqueue('group', id);
     counted('replace');
     await respond(req, res, 200, await reread(id));

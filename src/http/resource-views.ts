@@ -35,10 +35,14 @@ export class ResourceViews {
       .map((group) => ({ value: group.id, display: String(group.doc.displayName ?? '') }));
   }
 
+  /** A member's display: what the client sent with it, else the user's displayName, else its userName. */
   private async membersOf(groupId: string): Promise<MemberRef[]> {
-    const users = await this.store.getUsers(await this.store.memberIds(groupId));
-    return users
-      .filter((user): user is StoredResource => user !== null)
-      .map((user) => ({ value: user.id, display: String(user.doc.displayName ?? user.doc.userName ?? '') }));
+    const ids = await this.store.memberIds(groupId);
+    const [users, displays] = await Promise.all([this.store.getUsers(ids), this.store.memberDisplays(groupId, ids)]);
+    const members: MemberRef[] = [];
+    users.forEach((user, i) => {
+      if (user) members.push({ value: user.id, display: displays[i] ?? String(user.doc.displayName ?? user.doc.userName ?? '') });
+    });
+    return members;
   }
 }

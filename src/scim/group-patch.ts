@@ -2,7 +2,7 @@ import type { MembershipChange } from '../store/types';
 import { GROUP_MODEL, resolvePath } from './catalog';
 import { badRequest } from './errors';
 import { parsePatchPath, type FilterAst } from './filter-parser';
-import { memberIdsOf, validateGroup } from './group';
+import { memberDisplaysOf, memberIdsOf, validateGroup } from './group';
 import { normaliseResource, type Json } from './normalise';
 import { applyOperation } from './patch-engine';
 import { readOperations, type PatchOpName } from './patch-ops';
@@ -36,13 +36,18 @@ function memberIdsInFilter(filter: FilterAst): string[] {
   throw badRequest('invalidFilter', 'members can be selected only by value eq "<user id>" (optionally joined by or)');
 }
 
+function withDisplays(step: MembershipChange, value: unknown): MembershipChange {
+  const displays = memberDisplaysOf(value);
+  return Object.keys(displays).length > 0 ? { ...step, displays } : step;
+}
+
 function membershipStep(op: PatchOpName, path: string | undefined, value: unknown): MembershipChange {
   if (path === undefined || !path.includes('[')) {
     if (path !== undefined && resolvePath(GROUP_MODEL, path)?.sub) {
       throw badRequest('invalidPath', `"${path}": members are changed as a whole, not by sub-attribute`);
     }
-    if (op === 'replace') return { replace: memberIdsOf(value) };
-    if (op === 'add') return { add: memberIdsOf(value) };
+    if (op === 'replace') return withDisplays({ replace: memberIdsOf(value) }, value);
+    if (op === 'add') return withDisplays({ add: memberIdsOf(value) }, value);
     // Entra (without aadOptscim062020) removes by a value array; no value at all empties the group.
     return value === undefined || value === null ? { replace: [] } : { remove: memberIdsOf(value) };
   }
@@ -55,13 +60,17 @@ function membershipStep(op: PatchOpName, path: string | undefined, value: unknow
 }
 
 function addStep(steps: MembershipChange[], step: MembershipChange): void {
+  if (step.add?.length === 0 || step.remove?.length === 0) return;
   if (step.replace) {
     steps.length = 0;
     steps.push(step);
     return;
   }
   const last = steps[steps.length - 1];
-  if (step.add && last?.add && !last.remove) last.add = [...new Set([...last.add, ...step.add])];
+  if (step.add && last?.add && !last.remove) {
+    last.add = [...new Set([...last.add, ...step.add])];
+    if (step.displays) last.displays = { ...last.displays, ...step.displays };
+  }
   else if (step.remove && last?.remove && !last.add) last.remove = [...new Set([...last.remove, ...step.remove])];
   else steps.push(step);
 }

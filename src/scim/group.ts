@@ -21,9 +21,24 @@ export function memberIdsOf(value: unknown, where = 'members'): string[] {
   return [...ids];
 }
 
-function findValue(member: Json): unknown {
-  const key = Object.keys(member).find((k) => k.toLowerCase() === 'value');
+function findValue(member: Json, name = 'value'): unknown {
+  const key = Object.keys(member).find((k) => k.toLowerCase() === name.toLowerCase());
   return key === undefined ? undefined : member[key];
+}
+
+/**
+ * The display names sent with members, by member id: `display` (RFC 7643), or `displayName` as Microsoft's
+ * test collection sends it. The store echoes them back on reads.
+ */
+export function memberDisplaysOf(value: unknown): Record<string, string> {
+  const displays: Record<string, string> = {};
+  for (const item of Array.isArray(value) ? value : [value]) {
+    if (!isPlainObject(item)) continue;
+    const id = findValue(item);
+    const display = findValue(item, 'display') ?? findValue(item, 'displayName');
+    if (typeof id === 'string' && typeof display === 'string' && display !== '') displays[id] = display;
+  }
+  return displays;
 }
 
 export function groupIndexFields(doc: Json): GroupIndexFields {
@@ -48,7 +63,8 @@ export function parseGroupInput(body: unknown): {
   doc: Record<string, unknown>;
   fields: GroupIndexFields;
   memberIds: string[];
+  memberDisplays: Record<string, string>;
 } {
   const { members, ...doc } = normaliseResource(GROUP_MODEL, body);
-  return { doc, fields: validateGroup(doc), memberIds: memberIdsOf(members) };
+  return { doc, fields: validateGroup(doc), memberIds: memberIdsOf(members), memberDisplays: memberDisplaysOf(members) };
 }

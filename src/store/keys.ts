@@ -39,6 +39,11 @@ export class StoreKeys {
     return this.key('group', groupId, 'members');
   }
 
+  /** Hash: member id -> the display name the client sent with it. */
+  memberDisplays(groupId: string): string {
+    return this.key('group', groupId, 'displays');
+  }
+
   sync(kind: ResourceKind, id: string): string {
     return this.key('sync', kind, id);
   }

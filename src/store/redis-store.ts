@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { callerMutation, guarded } from './errors';
+import { MemberDisplays } from './member-displays';
 import { GroupRecords } from './groups';
 import { StoreKeys } from './keys';
 import { PendingMarks } from './pending';
@@ -33,6 +34,7 @@ export class RedisStore implements DesiredStore {
   private readonly groups: GroupRecords;
   private readonly sync: SyncRecords;
   private readonly marks: PendingMarks;
+  private readonly displays: MemberDisplays;
 
   constructor(redis: Redis | Cluster, prefix: string) {
     const ctx = { redis, keys: new StoreKeys(prefix), runScript: registerScripts(redis) };
@@ -40,6 +42,7 @@ export class RedisStore implements DesiredStore {
     this.groups = new GroupRecords(ctx);
     this.sync = new SyncRecords(ctx);
     this.marks = new PendingMarks(ctx);
+    this.displays = new MemberDisplays(ctx);
   }
 
   createUser(doc: ScimDocument, fields: UserIndexFields): Promise<StoredResource> {
@@ -74,8 +77,17 @@ export class RedisStore implements DesiredStore {
     return guarded(() => this.users.groupIds(id));
   }
 
-  createGroup(doc: ScimDocument, fields: GroupIndexFields, memberIds: string[]): Promise<StoredResource & { ignored: string[] }> {
-    return guarded(() => this.groups.create(doc, fields, memberIds));
+  createGroup(
+    doc: ScimDocument,
+    fields: GroupIndexFields,
+    memberIds: string[],
+    displays?: Record<string, string>,
+  ): Promise<StoredResource & { ignored: string[] }> {
+    return guarded(async () => {
+      const created = await this.groups.create(doc, fields, memberIds);
+      await this.displays.record(doc.id, { displays });
+      return created;
+    });
   }
 
   getGroup(id: string): Promise<StoredResource | null> {
@@ -91,7 +103,11 @@ export class RedisStore implements DesiredStore {
   }
 
   deleteGroup(id: string): Promise<boolean> {
-    return guarded(() => this.groups.delete(id));
+    return guarded(async () => {
+      const deleted = await this.groups.delete(id);
+      await this.displays.forget(id);
+      return deleted;
+    });
   }
 
   findGroups(attribute: 'displayName' | 'externalId', value: string): Promise<string[]> {
@@ -103,11 +119,19 @@ export class RedisStore implements DesiredStore {
   }
 
   changeMembers(groupId: string, change: MembershipChange): Promise<MembershipResult> {
-    return guarded(() => this.groups.changeMembers(groupId, change));
+    return guarded(async () => {
+      const result = await this.groups.changeMembers(groupId, change);
+      await this.displays.record(groupId, change);
+      return result;
+    });
   }
 
   memberIds(groupId: string): Promise<string[]> {
     return guarded(() => this.groups.memberIds(groupId));
+  }
+
+  memberDisplays(groupId: string, memberIds: string[]): Promise<(string | null)[]> {
+    return guarded(() => this.displays.read(groupId, memberIds));
   }
 
   isMember(groupId: string, userId: string): Promise<boolean> {

@@ -105,6 +105,8 @@ export interface MembershipChange {
   remove?: string[];
   /** Replace the whole member set (PUT, or PATCH replace of `members`). */
   replace?: string[];
+  /** Display names the client sent with added or replacing members, by member id: echoed as members[].display. */
+  displays?: Record<string, string>;
 }
 
 export interface MembershipResult {
@@ -136,7 +138,12 @@ export interface DesiredStore {
   listUsers(start: number, count: number): Promise<Page>;
   userGroupIds(id: string): Promise<string[]>;
 
-  createGroup(doc: ScimDocument, fields: GroupIndexFields, memberIds: string[]): Promise<StoredResource & { ignored: string[] }>;
+  createGroup(
+    doc: ScimDocument,
+    fields: GroupIndexFields,
+    memberIds: string[],
+    displays?: Record<string, string>,
+  ): Promise<StoredResource & { ignored: string[] }>;
   getGroup(id: string): Promise<StoredResource | null>;
   getGroups(ids: string[]): Promise<(StoredResource | null)[]>;
   updateGroup(id: string, mutate: GroupMutation): Promise<StoredResource>;
@@ -147,6 +154,8 @@ export interface DesiredStore {
   /** Set operations on the member set, O(changed members). Throws not_found. */
   changeMembers(groupId: string, change: MembershipChange): Promise<MembershipResult>;
   memberIds(groupId: string): Promise<string[]>;
+  /** The display names clients sent for these members (null where none), in the order of `memberIds`. */
+  memberDisplays(groupId: string, memberIds: string[]): Promise<(string | null)[]>;
   isMember(groupId: string, userId: string): Promise<boolean>;
 
   /** Resources written since they were last reconciled: `${kind}:${id}` -> version. */
