@@ -70,7 +70,7 @@ export function tokenize(text: string): Token[] {
       try {
         value = JSON.parse(raw) as string;
       } catch {
-        fail(`invalid escape in string starting at position ${i + 1}`);
+        fail(`invalid string literal (bad escape or control character) at position ${i + 1}`);
       }
       tokens.push({ kind: 'string', text: raw, value, at: i });
       i = end + 1;

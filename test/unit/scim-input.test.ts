@@ -145,7 +145,12 @@ describe('coderEmail', () => {
 describe('parseGroupInput', () => {
   test('Okta group push: members split from the document', () => {
     const result = parseGroupInput({ schemas: [GROUP_SCHEMA], displayName: 'Test SCIMv2', members: [{ value: 'u1', display: 'x' }, { value: 'u2' }] });
-    expect(result).toEqual({ doc: { schemas: [GROUP_SCHEMA], displayName: 'Test SCIMv2' }, fields: { displayName: 'Test SCIMv2' }, memberIds: ['u1', 'u2'] });
+    expect(result).toEqual({
+      doc: { schemas: [GROUP_SCHEMA], displayName: 'Test SCIMv2' },
+      fields: { displayName: 'Test SCIMv2' },
+      memberIds: ['u1', 'u2'],
+      memberDisplays: { u1: 'x' },
+    });
   });
 
   test("Entra group create: Microsoft's extra schema URN and meta are tolerated, externalId indexed", () => {

@@ -232,7 +232,7 @@ describe('planGroupPatch', () => {
         { op: 'add', path: 'members', value: [{ value: '23a35c27', display: 'test.user@okta.local' }] },
       ),
     );
-    expect(plan).toEqual({ membership: [{ remove: ['89bb1940'] }, { add: ['23a35c27'] }] });
+    expect(plan).toEqual({ membership: [{ remove: ['89bb1940'] }, { add: ['23a35c27'], displays: { '23a35c27': 'test.user@okta.local' } }] });
   });
 
   test('replace path members is a full replacement', () => {
@@ -257,6 +257,11 @@ describe('planGroupPatch', () => {
 
   test('Entra rename by path', () => {
     expect(planGroupPatch(group, patchOp({ op: 'Replace', path: 'displayName', value: 'N' })).doc).toEqual({ ...group, displayName: 'N' });
+  });
+
+  test("members' display names travel with the ids (Microsoft's suite sends displayName)", () => {
+    const plan = planGroupPatch(group, patchOp({ op: 'add', path: 'members', value: [{ displayName: 'new User', value: 'u4' }, { value: 'u5' }] }));
+    expect(plan.membership).toEqual([{ add: ['u4', 'u5'], displays: { u4: 'new User' } }]);
   });
 
   test('string member values (Microsoft garbage folder) are ids', () => {
@@ -288,4 +293,9 @@ describe('planGroupPatch', () => {
   test('externalId can be removed', () => {
     expect(planGroupPatch(group, patchOp({ op: 'remove', path: 'externalId' })).doc).toEqual({ schemas: [GROUP_SCHEMA], displayName: 'Test SCIMv2', id: 'group-1' });
   });
+});
+
+test('an add or remove of no members plans no step', () => {
+  const group = { schemas: [GROUP_SCHEMA], displayName: 'G', id: 'g' };
+  expect(planGroupPatch(group, patchOp({ op: 'add', path: 'members', value: [] }, { op: 'Remove', path: 'members', value: [] })).membership).toEqual([]);
 });
