@@ -52,7 +52,10 @@ function leafOf(def: AttributeDef, sub: AttributeDef | undefined, path: string):
 
 function accessor(scope: Scope, path: string): Accessor {
   if (scope.kind === 'element') {
-    const def = scope.parent.subIndex?.get(path.toLowerCase());
+    // Inside `emails[...]` names are sub-attributes; some clients qualify them anyway (`emails.type`).
+    const lower = path.toLowerCase();
+    const prefix = `${scope.parent.name.toLowerCase()}.`;
+    const def = scope.parent.subIndex?.get(lower.startsWith(prefix) ? lower.slice(prefix.length) : lower);
     if (!def) return ABSENT;
     return { def, read: (element) => listOf(asObject(element)?.[def.name]) };
   }

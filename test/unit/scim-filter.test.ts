@@ -81,6 +81,7 @@ describe('compileFilter: logical forms and value paths', () => {
     ['emails[type eq "home"]', ['Id-Alice']],
     ['emails[type eq "work"].value eq "bob@example.org"', ['id-bob']],
     ['emails[not (type eq "work")]', ['Id-Alice']],
+    ['EMAILS[emails.Type eq "home"]', ['Id-Alice']],
     ['emails co "example.org"', ['id-bob']],
     [`${ENTERPRISE_USER_SCHEMA}:department eq "r&d"`, ['Id-Alice']],
     [`${ENTERPRISE_USER_SCHEMA}:manager.value eq "boss-1"`, ['Id-Alice']],
