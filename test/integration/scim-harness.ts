@@ -113,6 +113,7 @@ export async function startScimServer(options: ServerOptions = {}): Promise<Scim
   }
 
   async function close(): Promise<void> {
+    server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
     await queue.obliterate({ force: true });
     await queue.close();
