@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ScimDocument } from '../store/types';
+import { coderEmail } from '../scim/user';
 
 /**
  * SCIM documents -> the Coder fields they ask for. Pure: the same document always maps to the same names,
@@ -19,7 +20,6 @@ const RESERVED_NAMES = new Set(['new', 'create']);
 const RESERVED_GROUP_NAME = 'everyone';
 /** Read as word boundaries, so "john.doe" becomes "john-doe" rather than "johndoe". */
 const SEPARATORS = /[\s._+,;:/\\|-]+/g;
-const SIMPLE_EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export interface DesiredUser {
   username: string;
@@ -104,14 +104,6 @@ function record(value: unknown): Record<string, unknown> {
 }
 
 /** The primary `emails` value, else the first, else `userName` when it is an e-mail. */
-export function emailOf(doc: ScimDocument): string | undefined {
-  const emails = (Array.isArray(doc.emails) ? doc.emails : []).map(record).filter((e) => stringField(e.value));
-  const chosen = emails.find((e) => e.primary === true) ?? emails[0];
-  if (chosen) return stringField(chosen.value);
-  const userName = stringField(doc.userName);
-  return userName && SIMPLE_EMAIL.test(userName) ? userName : undefined;
-}
-
 /** name.formatted, else "givenName familyName", else displayName. */
 export function realNameOf(doc: ScimDocument): string {
   const name = record(doc.name);
@@ -123,7 +115,8 @@ export function realNameOf(doc: ScimDocument): string {
 export function mapUser(doc: ScimDocument): DesiredUser {
   const userName = stringField(doc.userName);
   if (!userName) throw new MappingError('no_username', `user ${doc.id} has no userName`);
-  const email = emailOf(doc);
+  // The same choice the SCIM layer validated at the door, so an accepted user always maps.
+  const email = coderEmail(doc);
   if (!email) throw new MappingError('no_email', `user ${doc.id} has no e-mail: Coder requires one`);
   return { username: usernameFor(userName), email, name: realNameOf(doc), suspended: doc.active === false };
 }

@@ -182,3 +182,8 @@ describe('mapGroup', () => {
     expect(() => mapGroup({ id: 'g' })).toThrow(MappingError);
   });
 });
+
+test('mapUser passes over a primary e-mail value that is not an address, as the SCIM layer does', () => {
+  const doc = { id: 'u1', userName: 'Ryan@example.com', emails: [{ primary: true, value: 'emailName357' }] };
+  expect(mapUser(doc).email).toBe('Ryan@example.com');
+});
