@@ -8,7 +8,7 @@ import { CoderClient } from './coder/client';
 import type { Organization } from './coder/types';
 import type { Config } from './config';
 import { createAdminRouter } from './http/admin';
-import { createApp } from './http/app';
+import { createApp, createWorkerApp } from './http/app';
 import type { Readiness } from './http/health';
 import type { Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
@@ -36,8 +36,8 @@ import { RedisStore } from './store/redis-store';
 export type BridgeMode = 'all' | 'serve' | 'worker';
 
 export interface Bridge {
-  /** The HTTP origin, when serving. */
-  origin?: string;
+  /** The HTTP origin: SCIM and admin in `serve` and `all`; only /healthz, /readyz and /metrics in `worker`. */
+  origin: string;
   metrics: Metrics;
   /** Graceful stop: no new requests, in-flight ones and active reconciles finish. */
   close(): Promise<void>;
@@ -168,7 +168,8 @@ export async function startBridge(config: Config, mode: BridgeMode, logger: Logg
   const producer = new ReconcileProducer(queueRedis, prefix, { logger });
   const coder = createCoderClient(config, metrics, logger);
   const closers: (() => Promise<unknown>)[] = [];
-  let origin: string | undefined;
+  const readiness = readinessProbe(storeRedis, coder);
+  let app: ReturnType<typeof createApp>;
 
   if (mode === 'all' || mode === 'worker') {
     const organization = await resolveOrganization(coder, config.coder.organization);
@@ -223,20 +224,26 @@ export async function startBridge(config: Config, mode: BridgeMode, logger: Logg
     const lastResync = new LastResyncRecord(storeRedis, prefix);
     const refreshMetrics = createQueueMetricsRefresher({ metrics, reconcileQueue, store, lastResync });
     const admin = config.adminToken ? createAdminRouter({ store, resyncQueue, reconcileQueue, lastResync, logger }) : undefined;
-    const app = createApp({ config, store, producer, logger, metrics, admin, readiness: readinessProbe(storeRedis, coder), refreshMetrics });
-    const server = await listen(config, app);
-    const { port } = server.address() as AddressInfo;
-    origin = `${config.tls ? 'https' : 'http'}://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-    logger.info({ event: 'listening', host: config.host, port, tls: Boolean(config.tls) }, `serving SCIM at ${origin}/scim/v2`);
-    // Stop the HTTP server first: in-flight requests finish, idle keep-alive sockets close.
-    closers.unshift(async () => {
-      await new Promise<void>((resolve) => {
+    app = createApp({ config, store, producer, logger, metrics, admin, readiness, refreshMetrics });
+    closers.push(() => Promise.all([reconcileQueue.close(), resyncQueue.close()]));
+  } else {
+    // Workers listen too, for the Kubernetes probes and the Prometheus scrape.
+    app = createWorkerApp({ config, logger, metrics, readiness });
+  }
+
+  const server = await listen(config, app);
+  const { port } = server.address() as AddressInfo;
+  const origin = `${config.tls ? 'https' : 'http'}://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  const serving = mode === 'worker' ? 'health and metrics' : 'SCIM';
+  logger.info({ event: 'listening', host: config.host, port, tls: Boolean(config.tls), mode }, `serving ${serving} at ${origin}`);
+  // Stop the HTTP server first: in-flight requests finish, idle keep-alive sockets close.
+  closers.unshift(
+    () =>
+      new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-      });
-      await Promise.all([reconcileQueue.close(), resyncQueue.close()]);
-    });
-  }
+      }),
+  );
 
   return {
     origin,

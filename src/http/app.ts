@@ -8,7 +8,8 @@ import { FailedAuthLimiter, type AuthLimit } from './auth-limiter';
 import { bearerAuth, TokenSet } from './auth';
 import { jsonBodyParser } from './body';
 import { scimErrorHandler } from './error-handler';
-import { healthRouter, type ReadinessProbe } from './health';
+import type { ReadinessProbe } from './health';
+import { opsRouter } from './ops-routes';
 import { requestLog, routeLabel } from './request-log';
 import type { ReconcileEnqueuer } from './scim-context';
 import { scimRouter } from './scim-routes';
@@ -44,24 +45,33 @@ export function createApp(deps: AppDeps): express.Express {
   const limiter = new FailedAuthLimiter(deps.authLimit);
   const body = jsonBodyParser(config.scim.maxBodyBytes);
   const scimAuth = bearerAuth({ scope: 'scim', tokens: new TokenSet(config.scim.tokens), limiter, logger });
-  const adminAuth = config.adminToken
-    ? bearerAuth({ scope: 'admin', tokens: new TokenSet([config.adminToken]), limiter, logger })
-    : undefined;
+  const adminAuth = adminBearerAuth(config, limiter, logger);
 
   app.use(requestLog(logger, metrics));
-  app.use(healthRouter(logger, deps.readiness));
+  app.use(opsRouter({ logger, metrics, readiness: deps.readiness, metricsOpen: config.metricsOpen, adminAuth, refreshMetrics: deps.refreshMetrics }));
   app.use('/scim/v2', routeLabel('/scim/v2/*'), scimAuth, ...body, scimRouter(deps));
   if (adminAuth) app.use('/admin', routeLabel('/admin/*'), adminAuth, ...body, deps.admin ?? notFound);
-
-  if (metrics) {
-    const gate = config.metricsOpen ? [] : adminAuth ? [adminAuth] : [notFound];
-    app.get('/metrics', routeLabel('/metrics'), ...gate, async (_req, res) => {
-      await deps.refreshMetrics?.();
-      res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
-    });
-  }
 
   app.use(notFound);
   app.use(scimErrorHandler(logger));
   return app;
+}
+
+export type WorkerAppDeps = Pick<AppDeps, 'config' | 'logger' | 'metrics' | 'readiness' | 'authLimit'>;
+
+/** A `worker` process's HTTP surface: only /healthz, /readyz and /metrics, for probes and scrapes. */
+export function createWorkerApp(deps: WorkerAppDeps): express.Express {
+  const { config, logger, metrics } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  const adminAuth = adminBearerAuth(config, new FailedAuthLimiter(deps.authLimit), logger);
+  app.use(requestLog(logger, metrics));
+  app.use(opsRouter({ logger, metrics, readiness: deps.readiness, metricsOpen: config.metricsOpen, adminAuth }));
+  app.use(notFound);
+  app.use(scimErrorHandler(logger));
+  return app;
+}
+
+function adminBearerAuth(config: Config, limiter: FailedAuthLimiter, logger: Logger): RequestHandler | undefined {
+  return config.adminToken ? bearerAuth({ scope: 'admin', tokens: new TokenSet([config.adminToken]), limiter, logger }) : undefined;
 }
