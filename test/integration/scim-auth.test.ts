@@ -96,3 +96,51 @@ describe('failed-authentication rate limit', () => {
     }
   });
 });
+
+describe('request logging', () => {
+  it('logs one structured line per request, and never the token, the query or the body', async () => {
+    const logLines: string[] = [];
+    const server = await startScimServer({ logLines });
+    try {
+      const guess = 'guessed-token-7f3a9c';
+      await server.call('GET', '/scim/v2/Users?filter=userName%20eq%20%22secret.person%40example.com%22', { token: guess });
+      await server.call('POST', '/scim/v2/Users', { body: { userName: 'logged.person@example.com', password: 'body-secret-42' }, headers: { 'x-request-id': 'log-test-1' } });
+      const events = logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(events).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ event: 'auth_failed', scope: 'scim', reason: 'invalid' }),
+          expect.objectContaining({ event: 'http_request', method: 'GET', route: '/scim/v2/*', status: 401 }),
+          expect.objectContaining({ event: 'http_request', method: 'POST', route: '/scim/v2/Users', status: 201, requestId: 'log-test-1' }),
+        ]),
+      );
+      expect(events.filter((e) => e.event === 'http_request')).toHaveLength(2);
+      for (const secret of [guess, server.token, 'secret.person', 'body-secret-42', 'logged.person']) {
+        expect(logLines.join('\n')).not.toContain(secret);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('/readyz', () => {
+  it('names only the failing dependency, and reports a failing probe as unavailable', async () => {
+    let outcome: () => Promise<{ ok: boolean; failing?: string }> = async () => ({ ok: false, failing: 'coder' });
+    const server = await startScimServer({ readiness: () => outcome() });
+    try {
+      const failing = await server.call('GET', '/readyz', { token: null });
+      expect(failing.status).toBe(503);
+      expect(failing.body).toEqual({ status: 'unavailable', failing: 'coder' });
+      outcome = async () => {
+        throw new Error('probe exploded');
+      };
+      const thrown = await server.call('GET', '/readyz', { token: null });
+      expect(thrown.status).toBe(503);
+      expect(thrown.body).toEqual({ status: 'unavailable' });
+      outcome = async () => ({ ok: true });
+      expect((await server.call('GET', '/readyz', { token: null })).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -9,6 +9,7 @@ import { request } from 'undici';
 import { loadConfig, type Config } from '../../src/config';
 import { createApp } from '../../src/http/app';
 import type { AuthLimit } from '../../src/http/auth-limiter';
+import type { ReadinessProbe } from '../../src/http/health';
 import { createLogger } from '../../src/log';
 import { RECONCILE_QUEUE, reconcileJobId } from '../../src/queue/jobs';
 import { ReconcileProducer } from '../../src/queue/producer';
@@ -57,6 +58,9 @@ export interface ServerOptions {
   env?: Record<string, string>;
   /** Serve with a store whose Redis client points here instead (e.g. a closed port). */
   storeRedisUrl?: string;
+  readiness?: ReadinessProbe;
+  /** Collects the server's log lines (JSON text) here instead of discarding them. */
+  logLines?: string[];
 }
 
 export async function startScimServer(options: ServerOptions = {}): Promise<ScimServer> {
@@ -71,7 +75,8 @@ export async function startScimServer(options: ServerOptions = {}): Promise<Scim
     ...(options.adminToken && { ADMIN_TOKEN: options.adminToken }),
     ...options.env,
   });
-  const logger = createLogger('silent');
+  const { logLines } = options;
+  const logger = logLines ? createLogger('info', { write: (line: string) => void logLines.push(line) }) : createLogger('silent');
   const redis = createRedis(config.redis, 'store');
   const storeRedis = options.storeRedisUrl ? createRedis({ ...config.redis, url: options.storeRedisUrl }, 'store') : redis;
   const queueRedis = createRedis(config.redis, 'bullmq');
@@ -80,7 +85,7 @@ export async function startScimServer(options: ServerOptions = {}): Promise<Scim
   const store = new RedisStore(storeRedis, prefix);
   const producer = new ReconcileProducer(queueRedis, prefix);
   const queue = new Queue(RECONCILE_QUEUE, { connection: queueRedis, prefix });
-  const app = createApp({ config, store, producer, logger, admin: options.admin, authLimit: options.authLimit });
+  const app = createApp({ config, store, producer, logger, admin: options.admin, authLimit: options.authLimit, readiness: options.readiness });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
