@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
@@ -9,6 +10,7 @@ import { RECONCILE_QUEUE } from '../../src/queue/jobs';
 import { RESYNC_QUEUE } from '../../src/queue/resync-queue';
 import { mapGroup, mapUser } from '../../src/reconcile/mapping';
 import { RedisStore } from '../../src/store/redis-store';
+import type { AppliedUser } from '../../src/store/types';
 import { startCoderSim, type CoderSim, type CoderSimOptions } from '../coder-sim';
 
 /**
@@ -38,9 +40,19 @@ export interface ScimReply {
   headers: Record<string, string | string[] | undefined>;
 }
 
+/** A bridge started some other way than in this process (see bridge-process.ts). */
+export interface LaunchedBridge {
+  origin?: string;
+  close(): Promise<void>;
+}
+
+/** Starts the bridge from the environment the harness built (PORT is fixed, so a restart keeps the origin). */
+export type BridgeLauncher = (env: Record<string, string>) => Promise<LaunchedBridge>;
+
 export interface E2E {
   sim: CoderSim;
-  bridge: Bridge;
+  /** `metrics` only when the bridge runs in this process. */
+  bridge: LaunchedBridge & Partial<Pick<Bridge, 'metrics'>>;
   config: Config;
   prefix: string;
   scimToken: string;
@@ -60,6 +72,8 @@ export interface E2EOptions {
   env?: Record<string, string>;
   mode?: BridgeMode;
   logger?: Logger;
+  /** Default: startBridge in this process. */
+  launch?: BridgeLauncher;
 }
 
 async function call(origin: string, token: string, method: string, path: string, body?: unknown): Promise<ScimReply> {
@@ -84,8 +98,8 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   const prefix = `e2e-${randomUUID()}`;
   const scimToken = `scim-${randomUUID()}`;
   const adminToken = `admin-${randomUUID()}`;
-  const config = loadConfig({
-    PORT: '0',
+  const env: Record<string, string> = {
+    PORT: options.launch ? String(await freePort()) : '0',
     HOST: '127.0.0.1',
     REDIS_URL,
     REDIS_PREFIX: prefix,
@@ -97,10 +111,11 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     WORKER_CONCURRENCY: '8',
     LOG_LEVEL: 'silent',
     ...options.env,
-  });
+  };
+  const config = loadConfig(env);
   const logger = options.logger ?? createLogger('silent');
-  const bridge = await startBridge(config, options.mode ?? 'all', logger);
-  const redis = new Redis(REDIS_URL);
+  const bridge = options.launch ? await options.launch(env) : await startBridge(config, options.mode ?? 'all', logger);
+  const redis = new Redis(config.redis.url);
   const store = new RedisStore(redis, prefix);
   const origin = bridge.origin ?? '';
 
@@ -113,6 +128,16 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
       const user = mapUser(stored.doc);
       emailById.set(stored.id, user.email.toLowerCase());
       view.users[user.email.toLowerCase()] = { ...user, email: user.email.toLowerCase() };
+    }
+    if (config.userDeletePolicy === 'suspend') {
+      // A user deleted through SCIM stays in Coder, suspended: its tombstone remembers what was applied.
+      for (const id of await store.syncIds('user')) {
+        if (emailById.has(id)) continue;
+        const applied = (await store.getSync<AppliedUser>('user', id))?.applied;
+        if (!applied) continue;
+        const email = applied.email.toLowerCase();
+        view.users[email] = { username: applied.username, email, name: applied.name, suspended: true };
+      }
     }
     const groups = await store.listGroups(0, 1_000_000);
     for (const stored of await store.getGroups(groups.ids)) {
@@ -187,6 +212,18 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
       await sim.close();
     },
   };
+}
+
+/** A port that was free a moment ago (for a bridge that must come back on the same origin after a restart). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 function sortKeys(view: CoderView): CoderView {
