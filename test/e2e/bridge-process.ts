@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { request } from 'undici';
+import type { LaunchedBridge } from './harness';
+
+/**
+ * The bridge as a child process (`src/main.ts all` under tsx), for tests that kill it the hard way. The
+ * environment fixes PORT, so `restart()` brings it back on the same origin.
+ */
+
+export class BridgeProcessError extends Error {
+  readonly code = 'bridge_process_failed';
+}
+
+export interface BridgeProcess extends LaunchedBridge {
+  origin: string;
+  pid(): number;
+  /** SIGKILL: no graceful shutdown, in-flight requests and reconciles are cut off. */
+  kill(): Promise<void>;
+  /** Starts it again with the same environment and waits until /healthz answers. */
+  restart(): Promise<void>;
+}
+
+const ROOT = resolve(__dirname, '..', '..');
+const START_TIMEOUT_MS = 30_000;
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => child.once('exit', () => done()));
+}
+
+async function waitUntilHealthy(origin: string, child: ChildProcess): Promise<void> {
+  const started = Date.now();
+  while (Date.now() - started < START_TIMEOUT_MS) {
+    if (child.exitCode !== null) throw new BridgeProcessError(`bridge exited with code ${child.exitCode} while starting`);
+    try {
+      const reply = await request(`${origin}/healthz`);
+      await reply.body.dump();
+      if (reply.statusCode === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  throw new BridgeProcessError(`bridge did not answer /healthz within ${START_TIMEOUT_MS} ms`);
+}
+
+/** `onOutput` receives the child's stdout and stderr (its pino lines); default: discarded. */
+export async function spawnBridge(env: Record<string, string>, onOutput?: (chunk: string) => void): Promise<BridgeProcess> {
+  const origin = `http://${env.HOST ?? '127.0.0.1'}:${env.PORT}`;
+  let child: ChildProcess;
+
+  const start = async () => {
+    child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts', 'all'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk: Buffer) => onOutput?.(chunk.toString('utf8')));
+    await waitUntilHealthy(origin, child);
+  };
+
+  await start();
+  return {
+    origin,
+    pid: () => child.pid ?? -1,
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited(child);
+    },
+    restart: start,
+    close: async () => {
+      const gone = exited(child);
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}
