@@ -19,11 +19,16 @@ export interface Metrics {
 }
 
 const NAMESPACE = 'coder_scim_bridge_';
+const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: NAMESPACE });
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: NAMESPACE });
+    // prom-client names these gauges *_total, which promtool (and Prometheus' naming rules) reserve for counters.
+    for (const misnamed of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(`${NAMESPACE}${misnamed}`);
+  }
   const registers = [registry];
   return {
     registry,
