@@ -76,6 +76,7 @@ describe('group CRUD', () => {
 
   it('deletes a group: 204 then 404', async () => {
     const id = await createGroup('Doomed');
+    await server.clearQueue();
     expect((await server.call('DELETE', `/scim/v2/Groups/${id}`)).status).toBe(204);
     expect((await server.call('GET', `/scim/v2/Groups/${id}`)).status).toBe(404);
     expect(await server.hasQueuedJob('group', id)).toBe(true);
@@ -84,6 +85,7 @@ describe('group CRUD', () => {
   it('deleting a user removes it from its groups and queues each group', async () => {
     const user = (await server.call('POST', '/scim/v2/Users', { body: userBody('leaving@groups.test') })).body.id;
     const group = await createGroup('Left behind', [user, userIds[0]]);
+    await server.clearQueue();
     await server.call('DELETE', `/scim/v2/Users/${user}`);
     expect(await memberIds(group)).toEqual([userIds[0]]);
     expect(await server.hasQueuedJob('group', group)).toBe(true);
@@ -163,6 +165,8 @@ describe('group PATCH', () => {
 
   it('queues a reconcile of the group after a membership change', async () => {
     const id = await createGroup('Queued after patch');
+    await server.clearQueue();
+    expect(await server.hasQueuedJob('group', id)).toBe(false);
     await server.call('PATCH', `/scim/v2/Groups/${id}`, { body: patchBody({ op: 'add', path: 'members', value: [{ value: userIds[0] }] }) });
     expect(await server.hasQueuedJob('group', id)).toBe(true);
   });

@@ -47,6 +47,8 @@ export interface ScimServer {
   call(method: string, path: string, options?: RequestOptions): Promise<ScimReply>;
   /** Whether a reconcile job for the resource is waiting (or delayed) in the queue. */
   hasQueuedJob(kind: ResourceKind, id: string): Promise<boolean>;
+  /** Empties the reconcile queue, so that a later hasQueuedJob proves a later write queued the job. */
+  clearQueue(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -117,6 +119,10 @@ export async function startScimServer(options: ServerOptions = {}): Promise<Scim
     return state === 'waiting' || state === 'delayed' || state === 'prioritized';
   }
 
+  async function clearQueue(): Promise<void> {
+    await queue.obliterate({ force: true });
+  }
+
   async function close(): Promise<void> {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
@@ -127,7 +133,7 @@ export async function startScimServer(options: ServerOptions = {}): Promise<Scim
     for (const client of new Set([redis, storeRedis, queueRedis])) client.disconnect();
   }
 
-  return { config, origin, store, token: tokens[0], call, hasQueuedJob, close };
+  return { config, origin, store, token: tokens[0], call, hasQueuedJob, clearQueue, close };
 }
 
 async function deleteKeys(redis: Redis | Cluster, prefix: string): Promise<void> {

@@ -61,18 +61,21 @@ describe('user CRUD', () => {
 
   it('replaces a user with PUT, ignoring id and meta in the body, and bumps the version', async () => {
     const id = await createUser('put.me@example.com');
+    await server.clearQueue();
     const reply = await server.call('PUT', `/scim/v2/Users/${id}`, {
       body: userBody('put.me@example.com', { id: 'forged', meta: { resourceType: 'User' }, name: { givenName: 'Another', familyName: 'User' }, active: false }),
     });
     expect(reply.status).toBe(200);
     expect(reply.body).toMatchObject({ id, name: { givenName: 'Another', familyName: 'User' }, active: false });
     expect(reply.body.meta.version).toBe('W/"2"');
+    expect(await server.hasQueuedJob('user', id)).toBe(true);
     const missingUserName = await server.call('PUT', `/scim/v2/Users/${id}`, { body: { emails: [{ value: 'a@b.c' }] } });
     expect(missingUserName.status).toBe(400);
   });
 
   it('patches a user (Entra style) and answers 200 with the user', async () => {
     const id = await createUser('patch.me@example.com');
+    await server.clearQueue();
     const reply = await server.call('PATCH', `/scim/v2/Users/${id}`, {
       body: patchBody({ op: 'Replace', path: 'active', value: 'False' }, { op: 'Replace', path: 'name.givenName', value: 'Gtfd' }),
     });
@@ -90,6 +93,7 @@ describe('user CRUD', () => {
 
   it('deletes a user: 204, then 404, and the deletion is queued', async () => {
     const id = await createUser('delete.me@example.com');
+    await server.clearQueue();
     const reply = await server.call('DELETE', `/scim/v2/Users/${id}`);
     expect(reply.status).toBe(204);
     expect(reply.text).toBe('');
