@@ -78,6 +78,16 @@ function expectedView(users: ModelUser[], groups: ModelGroup[], deletePolicy: 's
   return view;
 }
 
+/**
+ * IdPs delete users long after creating them. Without this pause a user created and deleted while Coder was
+ * failing may never reach Coder at all (correctly), and "deleted means suspended" could not be asserted exactly.
+ */
+/** Covers a 60 s rate-limit pause. */
+const SETTLE_TIMEOUT_MS = 150_000;
+async function settleBeforeDeletes(e2e: E2E): Promise<void> {
+  await e2e.waitForConvergence(SETTLE_TIMEOUT_MS);
+}
+
 /** Index ranges of the four groups' first members, the same for both IdPs. */
 function initialMembers(users: ModelUser[]): ModelUser[][] {
   const n = users.length;
@@ -161,6 +171,7 @@ export async function runOktaSequence(e2e: E2E, options: SequenceOptions): Promi
   design.name = design.displayName.replaceAll(' ', '-');
   await scim.send('PATCH', `/Groups/${design.scimId}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { id: design.scimId, displayName: design.displayName } }] }, 204);
 
+  await settleBeforeDeletes(e2e);
   await scim.send('DELETE', `/Users/${users[6].scimId}`, undefined, 204);
   users[6].deleted = true;
   await scim.send('DELETE', `/Groups/${contractors.scimId}`, undefined, 204);
@@ -241,6 +252,7 @@ export async function runEntraSequence(e2e: E2E, options: SequenceOptions): Prom
   design.name = design.displayName.replaceAll(' ', '-');
   await patch(`/Groups/${design.scimId}`, [{ op: 'Replace', path: 'displayName', value: design.displayName }]);
 
+  await settleBeforeDeletes(e2e);
   await scim.send('DELETE', `/Users/${users[6].scimId}`, undefined, 204);
   users[6].deleted = true;
   await scim.send('DELETE', `/Groups/${contractors.scimId}`, undefined, 204);

@@ -1,0 +1,33 @@
+import { startE2E, type E2E } from './harness';
+import { runEntraSequence, runOktaSequence } from './idp-sequences';
+
+/**
+ * The provisioning sequences against a Coder that allows 30 requests a minute per path. Okta and Entra provision
+ * one bridge in turn, so POST /api/v2/users is asked more than 30 times within a minute: Coder answers 429 with
+ * Retry-After 60, the worker pauses the queue for a minute, and the run still ends exact.
+ */
+
+const USERS_PER_IDP = 16;
+const RATE_LIMIT_PER_MINUTE = 30;
+
+let e2e: E2E;
+beforeAll(async () => {
+  e2e = await startE2E({ sim: { rateLimitPerMinute: RATE_LIMIT_PER_MINUTE } });
+});
+afterAll(() => e2e.close());
+
+test('Okta then Entra converge exactly under a 30-per-minute rate limit', async () => {
+  const started = Date.now();
+  const okta = await runOktaSequence(e2e, { users: USERS_PER_IDP, tag: 'r' });
+  const entra = await runEntraSequence(e2e, { users: USERS_PER_IDP, tag: 'r' });
+  await e2e.waitForConvergence(150_000);
+
+  const expected = okta.expected('suspend');
+  const expectedEntra = entra.expected('suspend');
+  expect(e2e.actualInCoder()).toEqual({ users: { ...expected.users, ...expectedEntra.users }, groups: { ...expected.groups, ...expectedEntra.groups } });
+  const userCreates = e2e.sim.calls()['POST /api/v2/users'];
+  // More creates than the limit allows in a minute: the limit was really met, and waited out.
+  expect(userCreates).toBeGreaterThan(RATE_LIMIT_PER_MINUTE);
+  expect(Date.now() - started).toBeGreaterThan(60_000);
+  console.log(`rate-limited run: ${okta.scimWrites + entra.scimWrites} SCIM writes, ${e2e.sim.writeCalls()} Coder writes (${userCreates} POST /api/v2/users); converged in ${Date.now() - started} ms`);
+}, 180_000);
