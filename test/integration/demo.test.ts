@@ -48,7 +48,10 @@ function alive(pid: number): boolean {
 }
 
 afterAll(() => {
-  if (demo.exitCode === null && demo.signalCode === null) demo.kill('SIGKILL');
+  // After a failure: stop what the demo started too, or its redis-server outlives the test.
+  if (demo.exitCode !== null || demo.signalCode !== null) return;
+  for (const pid of childrenOf(demo.pid ?? -1)) process.kill(pid, 'SIGKILL');
+  demo.kill('SIGKILL');
 });
 
 test('prints how to use it, shows the user arriving in Coder, and Ctrl-C stops everything it started', async () => {
