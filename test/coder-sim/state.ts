@@ -1,6 +1,6 @@
 /** In-memory Coder state: users, organizations, groups, API keys. No HTTP here. */
 import { newId, parseUuid, randomString } from './ids';
-import type { SimUserStatus } from './types';
+import type { SimGroup, SimUserStatus } from './types';
 
 export interface UserRec {
   id: string;
@@ -38,17 +38,8 @@ export interface OrgRec {
   members: Map<string, MemberRec>;
 }
 
-/** A real (non-Everyone) group. The Everyone group of an org is implicit: id == org id, members == org members. */
-export interface GroupRec {
-  id: string;
-  name: string;
-  display_name: string;
-  organization_id: string;
-  members: Set<string>;
-  source: 'user' | 'oidc';
-  avatar_url: string;
-  quota_allowance: number;
-}
+/** A real (non-Everyone) group, stored as the simulator exposes it. The Everyone group of an org is implicit: id == org id, members == org members. */
+export type GroupRec = SimGroup;
 
 export const EVERYONE = 'Everyone';
 
