@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { request } from 'undici';
+import type { BridgeMode } from '../../src/bridge';
 import type { LaunchedBridge } from './harness';
 
 /**
- * The bridge as a child process (`src/main.ts all` under tsx), for tests that kill it the hard way. The
+ * The bridge as a child process (`src/main.ts <mode>` under tsx), for tests that kill it the hard way. The
  * environment fixes PORT, so `restart()` brings it back on the same origin.
  */
 
@@ -19,6 +20,8 @@ export interface BridgeProcess extends LaunchedBridge {
   kill(): Promise<void>;
   /** Starts it again with the same environment and waits until /healthz answers. */
   restart(): Promise<void>;
+  /** SIGTERM, then waits (without a SIGKILL fallback) for the graceful shutdown to end. */
+  terminate(): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
 }
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -46,12 +49,12 @@ async function waitUntilHealthy(origin: string, child: ChildProcess): Promise<vo
 }
 
 /** `onOutput` receives the child's stdout and stderr (its pino lines); default: discarded. */
-export async function spawnBridge(env: Record<string, string>, onOutput?: (chunk: string) => void): Promise<BridgeProcess> {
+export async function spawnBridge(env: Record<string, string>, onOutput?: (chunk: string) => void, mode: BridgeMode = 'all'): Promise<BridgeProcess> {
   const origin = `http://${env.HOST ?? '127.0.0.1'}:${env.PORT}`;
   let child: ChildProcess;
 
   const start = async () => {
-    child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts', 'all'], {
+    child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts', mode], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -69,6 +72,13 @@ export async function spawnBridge(env: Record<string, string>, onOutput?: (chunk
       await exited(child);
     },
     restart: start,
+    terminate: async () => {
+      const started = Date.now();
+      const gone = exited(child);
+      child.kill('SIGTERM');
+      await gone;
+      return { code: child.exitCode, signal: child.signalCode, ms: Date.now() - started };
+    },
     close: async () => {
       const gone = exited(child);
       child.kill('SIGTERM');
