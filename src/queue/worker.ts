@@ -8,8 +8,12 @@ import type { Reconciler } from '../reconcile/reconcile-resource';
 import type { ResourceKind } from '../store/types';
 import { RECONCILE_QUEUE, type ReconcileJobData } from './jobs';
 
-/** Retries of a failed reconcile: 1 s, 2 s, 4 s... capped at 5 minutes, with full jitter. */
-export const RECONCILE_BACKOFF: BackoffOptions = { baseMs: 1_000, capMs: 300_000 };
+/**
+ * Retries of a failed reconcile: 1 s, 2 s, 4 s... capped at 30 s, with full jitter. The cap is how long work can
+ * lag behind Coder's return after an outage (a 5-minute cap left a 30 s outage unhealed for minutes); once
+ * the attempts run out the resource is still pending, and the pending sweep queues it again.
+ */
+export const RECONCILE_BACKOFF: BackoffOptions = { baseMs: 1_000, capMs: 30_000 };
 /** Coder sends Retry-After: 60 on a 429; without one, wait a whole rate-limit window. */
 const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
 /**

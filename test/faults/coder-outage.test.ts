@@ -1,0 +1,27 @@
+import { startE2E, type E2E } from '../e2e/harness';
+import { expectConverged } from './verify';
+import { provisioningRun } from './workload';
+
+/** Coder is fully down (503s and dropped connections) for 30 s in the middle of the run, then returns. */
+
+const OUTAGE_MS = 30_000;
+
+let e2e: E2E;
+beforeAll(async () => {
+  // Some latency, so the run is still going when the outage starts.
+  e2e = await startE2E({ sim: { latencyMs: 5 } });
+});
+afterAll(() => e2e?.close());
+
+test('200 users and 3 groups reach Coder exactly after a 30 s Coder outage in the middle of the run', async () => {
+  const started = Date.now();
+  const expected = await provisioningRun(e2e, {
+    midRun: async () => {
+      e2e.sim.setOptions({ outage: true });
+      await new Promise((done) => setTimeout(done, OUTAGE_MS));
+      e2e.sim.setOptions({ outage: false });
+    },
+  });
+  // The run ends when the outage does (it awaits midRun), so the convergence time counts from Coder's return.
+  await expectConverged(e2e, 'Coder down for 30 s', expected, started, 75_000);
+}, 150_000);
