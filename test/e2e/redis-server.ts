@@ -28,7 +28,7 @@ export interface OwnRedis {
 const run = promisify(execFile);
 const START_TIMEOUT_MS = 10_000;
 
-async function pong(port: number): Promise<boolean> {
+export async function pong(port: number): Promise<boolean> {
   try {
     const { stdout } = await run('redis-cli', ['-p', String(port), 'ping']);
     return stdout.trim() === 'PONG';
