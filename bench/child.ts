@@ -24,11 +24,13 @@ export interface ChildOptions {
   env?: Record<string, string>;
   /** Where the child's stdout goes (its log lines): a file path, or discarded. */
   stdoutFile?: string;
+  /** Extra node flags, e.g. --cpu-prof when profiling a server. */
+  nodeArgs?: string[];
 }
 
 export function startChild(script: string, options: ChildOptions = {}): BenchChild {
   const stdout = options.stdoutFile ? openSync(options.stdoutFile, 'a') : 'ignore';
-  const child = spawn(process.execPath, ['--expose-gc', '--require', 'tsx/cjs', resolve(__dirname, script)], {
+  const child = spawn(process.execPath, ['--expose-gc', ...(options.nodeArgs ?? []), '--require', 'tsx/cjs', resolve(__dirname, script)], {
     cwd: resolve(__dirname, '..'),
     env: { ...process.env, ...options.env },
     stdio: ['ignore', stdout, 'inherit', 'ipc'],
