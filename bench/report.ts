@@ -16,6 +16,8 @@ export interface LoadRow {
 export interface BenchFigures {
   load: LoadRow[];
   patches: PatchLatency[];
+  /** Resident memory right after start-up, before any load, with the first seeded users stored. */
+  startupRssMiB: number;
   rssMiB: number;
   usersStored: number;
 }
@@ -122,7 +124,7 @@ export function formatReport(figures: BenchFigures): string {
     'Bridge one-member group PATCH, sequential',
     ...patches,
     '',
-    `Bridge resident memory: ${figures.rssMiB.toFixed(1)} MiB with ${figures.usersStored} users stored`,
+    `Bridge resident memory: ${figures.rssMiB.toFixed(1)} MiB with ${figures.usersStored} users stored, after all load (${figures.startupRssMiB.toFixed(1)} MiB at start-up)`,
     '',
     'Targets',
     ...targets,

@@ -143,6 +143,7 @@ async function main(): Promise<void> {
       },
     });
     bridge = served.child;
+    const startupRssMiB = await settledRss(bridge);
     load.push(...(await measureServer(runner, 'bridge', served.origin, { userNames, ids })));
 
     progress(`seeding users up to ${MEMORY_USERS} seeded`);
@@ -151,7 +152,7 @@ async function main(): Promise<void> {
     const { users: usersStored } = await store.counts();
     const rssMiB = await settledRss(bridge);
 
-    process.stdout.write(`\n${formatReport({ load, patches, rssMiB, usersStored })}\n`);
+    process.stdout.write(`\n${formatReport({ load, patches, startupRssMiB, rssMiB, usersStored })}\n`);
     process.stdout.write(`\nbridge log: ${bridgeLog}\nwhole run: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   } finally {
     await bridge?.stop();
