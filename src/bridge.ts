@@ -220,6 +220,8 @@ export async function startBridge(config: Config, mode: BridgeMode, logger: Logg
 
   if (mode === 'all' || mode === 'serve') {
     const reconcileQueue = new Queue(RECONCILE_QUEUE, { connection: storeRedis, prefix });
+    // Without a listener BullMQ prints a Redis outage to stderr, outside the structured log.
+    reconcileQueue.on('error', (err) => logger.warn({ event: 'reconcile_queue_error', err: err.message }, 'reconcile queue error'));
     const resyncQueue = new ResyncQueue(storeRedis, prefix, logger);
     const lastResync = new LastResyncRecord(storeRedis, prefix);
     const refreshMetrics = createQueueMetricsRefresher({ metrics, reconcileQueue, store, lastResync });

@@ -165,6 +165,9 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   }
 
   const queue = new Queue(RECONCILE_QUEUE, { connection: redis, prefix });
+  // A test may restart Redis (redis-server.ts): the harness's own clients reconnect quietly.
+  redis.on('error', () => undefined);
+  queue.on('error', () => undefined);
 
   async function idle(): Promise<boolean> {
     const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
