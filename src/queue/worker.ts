@@ -21,6 +21,9 @@ const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
  * throughput, so it never throttles by itself: it exists so that a 429 can pause the whole queue.
  */
 const LIMITER = { max: 100_000, duration: 1_000 };
+/** A reconcile is a few Coder calls; the lock is renewed every half duration while it runs. */
+const LOCK_DURATION_MS = 10_000;
+const STALLED_INTERVAL_MS = 5_000;
 
 export interface ReconcileWorkerOptions {
   connection: Redis | Cluster;
@@ -69,6 +72,10 @@ export function startReconcileWorker(options: ReconcileWorkerOptions): Worker<Re
       prefix: options.prefix,
       concurrency: options.concurrency,
       limiter: LIMITER,
+      // A killed worker's jobs return to the queue once their lock expires and a stalled check sees it:
+      // BullMQ's defaults (30 s each) would hold a crashed replica's work for up to a minute.
+      lockDuration: LOCK_DURATION_MS,
+      stalledInterval: STALLED_INTERVAL_MS,
       // Jobs name their backoff type ('reconcile', see producer.ts); this is its strategy.
       settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade - 1, backoff) },
     },
