@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import { ScimError } from '../scim/errors';
+import { checkJsonLimits } from './json-limits';
 
 /**
  * Request bodies (SCIM and admin). JSON is accepted as `application/json` (Okta), `application/scim+json` (Entra) or any
@@ -37,7 +38,16 @@ const rejectForeignBodies: RequestHandler = (req, _res, next) => {
   next();
 };
 
+const enforceJsonLimits: RequestHandler = (req, _res, next) => {
+  try {
+    checkJsonLimits(req.body);
+    next();
+  } catch (err) {
+    next(err);
+  }
+};
+
 /** Oversized bodies fail with body-parser's `entity.too.large`, which the error handler turns into 413. */
 export function jsonBodyParser(maxBytes: number): RequestHandler[] {
-  return [rejectForeignBodies, express.json({ limit: maxBytes, type: parsesAsJson })];
+  return [rejectForeignBodies, express.json({ limit: maxBytes, type: parsesAsJson }), enforceJsonLimits];
 }
