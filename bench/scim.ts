@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { RedisStore } from '../src/store/redis-store';
 import { startChild, type BenchChild } from './child';
 import type { LoadJob, LoadResult } from './load-result';
-import { measureMemberPatches, type PatchLatency } from './member-patch';
+import { measureMemberPatches, type PatchLatency, type PatchTarget } from './member-patch';
 import { deletePrefixedKeys } from './redis-cleanup';
 import { formatReport, type LoadRow, type ServerName } from './report';
 import { residentMiB } from './rss';
@@ -22,7 +22,8 @@ import { seededUserName, SCIM_TOKEN, userDocument, type Operation } from './work
 const SEEDED_USERS = 10_000;
 const MEMORY_USERS = 100_000;
 const GROUP_SIZES = [100, 10_000, 100_000];
-const PATCHES_PER_GROUP = 500;
+const PATCHES_PER_GROUP = 1_000;
+const PATCH_WARMUP_ROUNDS = 50;
 const DURATION_SECONDS = Number(process.env.BENCH_DURATION ?? 8);
 const WARMUP_SECONDS = 2;
 const CONNECTIONS = [10, 50];
@@ -86,16 +87,13 @@ async function benchScimmyMap(runner: BenchChild): Promise<LoadRow[]> {
 }
 
 async function patchLatencies(store: RedisStore, origin: string, memberIds: string[]): Promise<PatchLatency[]> {
-  const latencies: PatchLatency[] = [];
+  const targets: PatchTarget[] = [];
   for (const size of GROUP_SIZES) {
     const members = memberIds.slice(0, size);
-    const groupId = await seedGroup(store, `bench-group-${size}`, members);
-    // JIT warm-up on the first group only: its figures are the baseline the larger groups are compared with.
-    if (latencies.length === 0) await measureMemberPatches(origin, groupId, members[0], size, 100);
-    const latency = await measureMemberPatches(origin, groupId, members[0], size, PATCHES_PER_GROUP);
-    progress(`PATCH @${size} members: p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms`);
-    latencies.push(latency);
+    targets.push({ groupId: await seedGroup(store, `bench-group-${size}`, members), memberId: members[0], members: size });
   }
+  const latencies = await measureMemberPatches(origin, targets, PATCHES_PER_GROUP, PATCH_WARMUP_ROUNDS);
+  for (const { members, p50Ms, p99Ms } of latencies) progress(`PATCH @${members} members: p50 ${p50Ms.toFixed(2)} ms, p99 ${p99Ms.toFixed(2)} ms`);
   return latencies;
 }
 
