@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { tellParent } from './child';
+import { exitWithParent, tellParent } from './child';
 import type { LoadJob, LoadResult } from './load-result';
 import { lookupPath, SCIM_TOKEN, userDocument, userPath } from './workload';
 
@@ -55,4 +55,5 @@ process.on('message', (job: LoadJob) => {
     (err: unknown) => tellParent({ type: 'result-error', message: String(err) }),
   );
 });
+exitWithParent();
 tellParent({ type: 'ready' });

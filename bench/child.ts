@@ -71,3 +71,8 @@ export function startChild(script: string, options: ChildOptions = {}): BenchChi
 export function tellParent(message: { type: string } & Record<string, unknown>): void {
   process.send?.(message);
 }
+
+/** The child side: an orphaned benchmark server would hold its port and load the machine; leave with the parent. */
+export function exitWithParent(): void {
+  process.once('disconnect', () => process.exit(0));
+}

@@ -1,7 +1,7 @@
 import { startBridge } from '../../src/bridge';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
-import { tellParent } from '../child';
+import { exitWithParent, tellParent } from '../child';
 
 /**
  * The bridge as deployed for HTTP: `serve` mode, configured from the environment the orchestrator passes
@@ -9,6 +9,7 @@ import { tellParent } from '../child';
  * stdout at LOG_LEVEL, which the orchestrator sends to a file.
  */
 async function main(): Promise<void> {
+  exitWithParent();
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
   const bridge = await startBridge(config, 'serve', logger);
