@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
@@ -114,7 +114,9 @@ async function main(): Promise<void> {
   const store = new RedisStore(redis, prefix);
   const logDir = resolve(__dirname, '..', '.bench');
   mkdirSync(logDir, { recursive: true });
-  const bridgeLog = resolve(logDir, `bridge-${prefix}.log`);
+  // One log, replaced each run: the bridge logs a line per request (~50 MB a run).
+  const bridgeLog = resolve(logDir, 'bridge.log');
+  rmSync(bridgeLog, { force: true });
   const runner = startChild('autocannon-run.ts');
   let bridge: BenchChild | undefined;
   try {
