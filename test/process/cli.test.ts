@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { startCoderSim, type CoderSim } from '../coder-sim';
+
+/** `coder-scim-bridge check` and the CLI's usage and configuration errors, run as a real process. */
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, '..', '..');
+const TSX = resolve(ROOT, 'node_modules', '.bin', 'tsx');
+
+async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(TSX, ['src/main.ts', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const failed = err as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+let sim: CoderSim;
+beforeAll(async () => {
+  sim = await startCoderSim();
+});
+afterAll(() => sim.close());
+
+const baseEnv = () => ({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.token, SCIM_BEARER_TOKEN: 'cli-test-token', REDIS_PREFIX: 'cli-test' });
+
+test('check prints one ok line per check and exits 0 against a healthy Coder and Redis', async () => {
+  const result = await cli(['check'], baseEnv());
+  expect(result.code).toBe(0);
+  const lines = result.stdout.trim().split('\n');
+  expect(lines.map((line) => line.split(':')[0])).toEqual([
+    'ok   configuration',
+    'ok   redis',
+    'ok   coder',
+    'ok   coder token',
+    'ok   organization',
+    'ok   groups licence',
+  ]);
+  expect(result.stdout).not.toContain(sim.token);
+});
+
+test('check fails on a wrong token, names the check, and never prints the token', async () => {
+  const wrong = 'AAAAAAAAAA-BBBBBBBBBBBBBBBBBBBBBB';
+  const result = await cli(['check'], { ...baseEnv(), CODER_SESSION_TOKEN: wrong });
+  expect(result.code).toBe(1);
+  expect(result.stdout).toMatch(/^FAIL coder token: /m);
+  expect(result.stdout).not.toContain(wrong);
+});
+
+test('check warns, without failing, when groups are not licensed', async () => {
+  sim.setOptions({ groupsLicensed: false });
+  try {
+    const result = await cli(['check'], baseEnv());
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^warn groups licence: template_rbac not enabled/m);
+  } finally {
+    sim.setOptions({ groupsLicensed: true });
+  }
+});
+
+test('check fails on an unknown organization and lists the known ones', async () => {
+  const result = await cli(['check'], { ...baseEnv(), CODER_ORGANIZATION: 'nope' });
+  expect(result.code).toBe(1);
+  expect(result.stdout).toMatch(/^FAIL organization: CODER_ORGANIZATION "nope" not found in Coder \(known: coder\)/m);
+});
+
+test('a bad configuration stops with one line per variable and exit code 2', async () => {
+  const result = await cli(['serve'], { SCIM_BEARER_TOKEN: 'x', PORT: 'eighty' });
+  expect(result.code).toBe(2);
+  expect(result.stderr.trim().split('\n')).toEqual(
+    expect.arrayContaining(['configuration error: CODER_URL is required', 'configuration error: CODER_SESSION_TOKEN is required', expect.stringMatching(/^configuration error: PORT /)]),
+  );
+});
+
+test('an unknown command prints the usage and exits 2', async () => {
+  const result = await cli(['frobnicate'], baseEnv());
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain('usage: coder-scim-bridge');
+});
