@@ -64,6 +64,7 @@ const schema = z.object({
   SCIM_MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(1_000),
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
+  TRUST_PROXY: z.string().optional(),
 });
 
 export interface Config {
@@ -79,9 +80,19 @@ export interface Config {
   logLevel: string;
   metricsOpen: boolean;
   tls?: { certFile: string; keyFile: string };
+  /** Express's 'trust proxy': which X-Forwarded-* hops to believe (client address, protocol, host). */
+  trustProxy?: boolean | number | string;
 }
 
-const SECRET_VARIABLES = ['CODER_SESSION_TOKEN', 'SCIM_BEARER_TOKEN', 'ADMIN_TOKEN'] as const;
+/** "true"/"false", a hop count, or addresses/subnets (Express's own forms, e.g. "loopback, 10.0.0.0/8"). */
+function parseTrustProxy(text: string | undefined): boolean | number | string | undefined {
+  if (text === undefined) return undefined;
+  if (text === 'true' || text === 'false') return text === 'true';
+  return /^\d+$/.test(text) ? Number(text) : text;
+}
+
+/** Variables that may carry a secret, and so may come from a file instead (REDIS_URL holds a password). */
+const SECRET_VARIABLES = ['CODER_SESSION_TOKEN', 'SCIM_BEARER_TOKEN', 'ADMIN_TOKEN', 'REDIS_URL'] as const;
 
 /** Every environment variable this module reads, `*_FILE` forms included (deployment manifests are checked against it). */
 export const CONFIG_VARIABLES: readonly string[] = [...Object.keys(schema.shape), ...SECRET_VARIABLES.map((name) => `${name}_FILE`)];
@@ -158,5 +169,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: v.LOG_LEVEL,
     metricsOpen: v.METRICS_OPEN,
     tls: v.TLS_CERT_FILE && v.TLS_KEY_FILE ? { certFile: v.TLS_CERT_FILE, keyFile: v.TLS_KEY_FILE } : undefined,
+    trustProxy: parseTrustProxy(v.TRUST_PROXY),
   };
 }

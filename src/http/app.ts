@@ -39,6 +39,8 @@ export function createApp(deps: AppDeps): express.Express {
   const { config, logger, metrics } = deps;
   const app = express();
   app.disable('x-powered-by');
+  // Behind an ingress, the client address (failed-auth limiting) and the Location URLs come from X-Forwarded-*.
+  if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
   // meta.version is the resource's ETag; Express's body-hash ETags would answer Okta's GETs with 304s.
   app.set('etag', false);
 

@@ -16,7 +16,8 @@ export function scimRouter(ctx: ScimContext): Router {
   const views = new ResourceViews(ctx.store);
   const router = Router();
   router.use((req, res, next) => {
-    res.locals.scimBaseUrl = `${req.protocol}://${req.get('host')}${req.baseUrl}`;
+    // req.host (with its port) honours X-Forwarded-Host when TRUST_PROXY says so; the Host header does not.
+    res.locals.scimBaseUrl = `${req.protocol}://${req.host}${req.baseUrl}`;
     next();
   });
   router.use('/Users', usersRouter(ctx, views));

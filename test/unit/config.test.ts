@@ -72,3 +72,13 @@ test('parseDuration', () => {
   expect(parseDuration('250ms')).toBe(250);
   expect(parseDuration('soon')).toBeUndefined();
 });
+
+test('TRUST_PROXY takes Express forms; REDIS_URL may come from a file', () => {
+  expect(loadConfig(minimal).trustProxy).toBeUndefined();
+  expect(loadConfig({ ...minimal, TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+  expect(loadConfig({ ...minimal, TRUST_PROXY: '2' }).trustProxy).toBe(2);
+  expect(loadConfig({ ...minimal, TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toBe('loopback, 10.0.0.0/8');
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  writeFileSync(join(dir, 'redis-url'), 'redis://:pw@redis.internal:6380\n');
+  expect(loadConfig({ ...minimal, REDIS_URL_FILE: join(dir, 'redis-url') }).redis.url).toBe('redis://:pw@redis.internal:6380');
+});

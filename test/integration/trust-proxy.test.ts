@@ -1,0 +1,44 @@
+import { startScimServer, userBody, type ScimServer } from './scim-harness';
+
+/** Behind an ingress every request comes from the proxy's address: TRUST_PROXY decides whom to believe. */
+
+describe('with TRUST_PROXY', () => {
+  let server: ScimServer;
+  beforeAll(async () => {
+    server = await startScimServer({ env: { TRUST_PROXY: 'loopback' }, authLimit: { maxFailures: 3, windowMs: 60_000 } });
+  });
+  afterAll(() => server.close());
+
+  test('Location and meta.location use the forwarded scheme and host', async () => {
+    const reply = await server.call('POST', '/scim/v2/Users', {
+      body: userBody('proxied@example.com'),
+      headers: { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'scim.example.com' },
+    });
+    expect(reply.status).toBe(201);
+    expect(reply.headers.location).toBe(`https://scim.example.com/scim/v2/Users/${reply.body.id}`);
+    expect(reply.body.meta.location).toBe(reply.headers.location);
+  });
+
+  test('failed authentication is limited per forwarded client, so one attacker cannot lock out the IdP', async () => {
+    const attacker = { 'x-forwarded-for': '203.0.113.7' };
+    for (let i = 0; i < 3; i++) expect((await server.call('GET', '/scim/v2/Users', { token: 'wrong', headers: attacker })).status).toBe(401);
+    expect((await server.call('GET', '/scim/v2/Users', { token: 'wrong', headers: attacker })).status).toBe(429);
+    const idp = await server.call('GET', '/scim/v2/Users', { headers: { 'x-forwarded-for': '198.51.100.20' } });
+    expect(idp.status).toBe(200);
+  });
+});
+
+test('without TRUST_PROXY, forwarded headers are ignored', async () => {
+  const server = await startScimServer({ authLimit: { maxFailures: 2, windowMs: 60_000 } });
+  try {
+    const reply = await server.call('POST', '/scim/v2/Users', { body: userBody('direct@example.com'), headers: { 'x-forwarded-host': 'evil.example.com' } });
+    expect(reply.headers.location).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/scim\/v2\/Users\//);
+    for (const client of ['203.0.113.7', '198.51.100.20']) {
+      expect((await server.call('GET', '/scim/v2/Users', { token: 'wrong', headers: { 'x-forwarded-for': client } })).status).toBe(401);
+    }
+    // Both "clients" were the same socket address, so the limit is shared.
+    expect((await server.call('GET', '/scim/v2/Users', { token: 'wrong', headers: { 'x-forwarded-for': '192.0.2.1' } })).status).toBe(429);
+  } finally {
+    await server.close();
+  }
+});
