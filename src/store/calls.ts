@@ -15,15 +15,17 @@ export interface ResourceWrite {
   doc: ScimDocument;
   fields: object;
   delta: IndexDelta;
-  /** Initial members of a created group. */
+  /** Initial members of a created group, and the display names sent with them. */
   memberIds?: string[];
+  displays?: Record<string, string>;
   now: number;
 }
 
 export function writeResourceCall(keys: StoreKeys, write: ResourceWrite): ScriptCall {
   const { kind, id, delta } = write;
   const memberIds = write.memberIds ?? [];
-  const memberKeys = memberIds.length === 0 ? [] : [keys.members(id), ...memberIds.flatMap((userId) => userMemberKeys(keys, userId))];
+  const memberKeys =
+    memberIds.length === 0 ? [] : [keys.members(id), keys.memberDisplays(id), ...memberIds.flatMap((userId) => userMemberKeys(keys, userId))];
   return {
     keys: [
       keys.record(kind, id),
@@ -49,8 +51,14 @@ export function writeResourceCall(keys: StoreKeys, write: ResourceWrite): Script
       delta.addToSets.length,
       memberIds.length,
       ...memberIds,
+      ...displayArgs(write.displays),
     ],
   };
+}
+
+/** (memberId, display) pairs, flat, as the scripts read them. */
+function displayArgs(displays: Record<string, string> | undefined): string[] {
+  return Object.entries(displays ?? {}).flat();
 }
 
 /** The keys addMembers needs per user: its record (does it exist?) and its reverse set. */
@@ -63,17 +71,39 @@ export interface MemberDelta {
   remove: string[];
 }
 
-/** `expectedVersion` undefined applies to any version (add/remove commute); replace pins the version it diffed. */
-export function changeMembersCall(keys: StoreKeys, groupId: string, delta: MemberDelta, now: number, expectedVersion?: number): ScriptCall {
+/**
+ * `expectedVersion` undefined applies to any version (add/remove commute); replace pins the version it diffed.
+ * A replace (`change.replace` set) also replaces the recorded display names with `change.displays`.
+ */
+export function changeMembersCall(
+  keys: StoreKeys,
+  groupId: string,
+  change: MembershipChange,
+  delta: MemberDelta,
+  now: number,
+  expectedVersion?: number,
+): ScriptCall {
   return {
     keys: [
       keys.record('group', groupId),
       keys.pending(),
       keys.members(groupId),
+      keys.memberDisplays(groupId),
       ...delta.add.flatMap((userId) => userMemberKeys(keys, userId)),
       ...delta.remove.map((userId) => keys.userGroups(userId)),
     ],
-    args: [groupId, expectedVersion ?? '', now, pendingMember('group', groupId), delta.add.length, ...delta.add, ...delta.remove],
+    args: [
+      groupId,
+      expectedVersion ?? '',
+      now,
+      pendingMember('group', groupId),
+      delta.add.length,
+      delta.remove.length,
+      change.replace === undefined ? '0' : '1',
+      ...delta.add,
+      ...delta.remove,
+      ...displayArgs(change.displays),
+    ],
   };
 }
 
@@ -94,7 +124,7 @@ export function deleteUserCall(keys: StoreKeys, del: ResourceDelete, groupIds: s
       keys.userGroups(del.id),
       ...del.release.releaseUnique,
       ...del.release.removeFromSets,
-      ...groupIds.flatMap((groupId) => [keys.record('group', groupId), keys.members(groupId)]),
+      ...groupIds.flatMap((groupId) => [keys.record('group', groupId), keys.members(groupId), keys.memberDisplays(groupId)]),
     ],
     args: [
       del.id,
@@ -115,6 +145,7 @@ export function deleteGroupCall(keys: StoreKeys, del: ResourceDelete, memberIds:
       keys.pending(),
       keys.list('group'),
       keys.members(del.id),
+      keys.memberDisplays(del.id),
       ...del.release.removeFromSets,
       ...memberIds.map((userId) => keys.userGroups(userId)),
     ],

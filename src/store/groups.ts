@@ -23,11 +23,16 @@ export class GroupRecords {
     this.reader = new ResourceReader(ctx, 'group');
   }
 
-  async create(doc: ScimDocument, fields: GroupIndexFields, memberIds: string[]): Promise<StoredResource & { ignored: string[] }> {
+  async create(
+    doc: ScimDocument,
+    fields: GroupIndexFields,
+    memberIds: string[],
+    displays?: Record<string, string>,
+  ): Promise<StoredResource & { ignored: string[] }> {
     const { keys } = this.ctx;
     const now = Date.now();
     const delta = indexDelta(NO_INDEX_KEYS, groupIndexKeys(keys, fields));
-    const write = { kind: 'group' as const, id: doc.id, expectedVersion: 0, doc, fields, delta, memberIds: [...new Set(memberIds)], now };
+    const write = { kind: 'group' as const, id: doc.id, expectedVersion: 0, doc, fields, delta, memberIds: [...new Set(memberIds)], displays, now };
     const reply = scriptOutcome(await this.ctx.runScript('scimBridgeWriteResource', writeResourceCall(keys, write)), `group ${doc.id}`);
     if (reply === CONFLICT) throw new StoreError('version_conflict', `group ${doc.id} changed while being created`);
     return { kind: 'group', id: doc.id, version: Number(reply[1]), created: now, lastModified: now, doc, ignored: reply.slice(2).map(String) };
@@ -65,22 +70,25 @@ export class GroupRecords {
     });
   }
 
-  /** add/remove cost O(changed members) and apply to any version (set arithmetic commutes); replace diffs. */
+  /**
+   * add/remove cost O(changed members) and apply to any version (set arithmetic commutes); replace diffs.
+   * Display names are written and removed with the memberships they belong to, in the same script.
+   */
   changeMembers(groupId: string, change: MembershipChange): Promise<MembershipResult> {
     const { replace } = change;
-    if (replace === undefined) return retryOnConflict(`group ${groupId}`, () => this.applyMembers(groupId, incrementalDelta(change)));
+    if (replace === undefined) return retryOnConflict(`group ${groupId}`, () => this.applyMembers(groupId, change, incrementalDelta(change)));
     return retryOnConflict(`group ${groupId}`, async () => {
       const { keys } = this.ctx;
       const [version, current] = (await execPipeline(
         this.ctx.redis.pipeline().hget(keys.record('group', groupId), 'version').smembers(keys.members(groupId)),
       )) as [string | null, string[]];
       if (version === null) throw new StoreError('not_found', `group ${groupId} not found`);
-      return this.applyMembers(groupId, replacementDelta({ ...change, replace }, new Set(current)), Number(version));
+      return this.applyMembers(groupId, change, replacementDelta({ ...change, replace }, new Set(current)), Number(version));
     });
   }
 
-  private async applyMembers(groupId: string, delta: MemberDelta, expectedVersion?: number): Promise<Attempt<MembershipResult>> {
-    const call = changeMembersCall(this.ctx.keys, groupId, delta, Date.now(), expectedVersion);
+  private async applyMembers(groupId: string, change: MembershipChange, delta: MemberDelta, expectedVersion?: number): Promise<Attempt<MembershipResult>> {
+    const call = changeMembersCall(this.ctx.keys, groupId, change, delta, Date.now(), expectedVersion);
     const reply = scriptOutcome(await this.ctx.runScript('scimBridgeChangeMembers', call), `group ${groupId}`);
     if (reply === CONFLICT) return CONFLICT;
     return { version: Number(reply[1]), lastModified: Number(reply[2]), ignored: reply.slice(3).map(String) };

@@ -83,11 +83,7 @@ export class RedisStore implements DesiredStore {
     memberIds: string[],
     displays?: Record<string, string>,
   ): Promise<StoredResource & { ignored: string[] }> {
-    return guarded(async () => {
-      const created = await this.groups.create(doc, fields, memberIds);
-      await this.displays.record(doc.id, { displays });
-      return created;
-    });
+    return guarded(() => this.groups.create(doc, fields, memberIds, displays));
   }
 
   getGroup(id: string): Promise<StoredResource | null> {
@@ -103,11 +99,7 @@ export class RedisStore implements DesiredStore {
   }
 
   deleteGroup(id: string): Promise<boolean> {
-    return guarded(async () => {
-      const deleted = await this.groups.delete(id);
-      await this.displays.forget(id);
-      return deleted;
-    });
+    return guarded(() => this.groups.delete(id));
   }
 
   findGroups(attribute: 'displayName' | 'externalId', value: string): Promise<string[]> {
@@ -119,11 +111,7 @@ export class RedisStore implements DesiredStore {
   }
 
   changeMembers(groupId: string, change: MembershipChange): Promise<MembershipResult> {
-    return guarded(async () => {
-      const result = await this.groups.changeMembers(groupId, change);
-      await this.displays.record(groupId, change);
-      return result;
-    });
+    return guarded(() => this.groups.changeMembers(groupId, change));
   }
 
   memberIds(groupId: string): Promise<string[]> {

@@ -24,13 +24,17 @@ local function bump(record, pending, member, now)
   return version
 end
 
--- KEYS[firstKey + 2(i-1)] is user i's record, the next key its reverse (groups) set.
-local function addMembers(groupId, membersKey, firstKey, userIds)
+-- KEYS[firstKey + 2(i-1)] is user i's record, the next key its reverse (groups) set. A member added afresh
+-- starts without a display name, so one left by an earlier version of the bridge cannot resurface.
+local function addMembers(groupId, membersKey, displaysKey, firstKey, userIds)
   local ignored, changed = {}, 0
   for i, userId in ipairs(userIds) do
     local at = firstKey + 2 * (i - 1)
     if redis.call('EXISTS', KEYS[at]) == 1 then
-      changed = changed + redis.call('SADD', membersKey, userId)
+      if redis.call('SADD', membersKey, userId) == 1 then
+        changed = changed + 1
+        redis.call('HDEL', displaysKey, userId)
+      end
       redis.call('SADD', KEYS[at + 1], groupId)
     else
       ignored[#ignored + 1] = userId
@@ -39,14 +43,22 @@ local function addMembers(groupId, membersKey, firstKey, userIds)
   return ignored, changed
 end
 
--- KEYS[firstKey + i - 1] is user i's reverse (groups) set.
-local function removeMembers(groupId, membersKey, firstKey, userIds)
+-- KEYS[firstKey + i - 1] is user i's reverse (groups) set. A display name goes with the membership.
+local function removeMembers(groupId, membersKey, displaysKey, firstKey, userIds)
   local changed = 0
   for i, userId in ipairs(userIds) do
     changed = changed + redis.call('SREM', membersKey, userId)
     redis.call('SREM', KEYS[firstKey + i - 1], groupId)
+    redis.call('HDEL', displaysKey, userId)
   end
   return changed
+end
+
+-- pairs: memberId, display, ... Only current members get one (an ignored id is no member).
+local function recordDisplays(displaysKey, membersKey, pairs)
+  for i = 1, #pairs, 2 do
+    if redis.call('SISMEMBER', membersKey, pairs[i]) == 1 then redis.call('HSET', displaysKey, pairs[i], pairs[i + 1]) end
+  end
 end
 
 local function sameSet(key, members)
@@ -69,8 +81,9 @@ end
  * Create (expected version 0) or compare-and-set update of a resource with its index entries; on create of a
  * group, also its initial members.
  * KEYS: record, pending, list, sequence, releaseUnique[n1], claimUnique[n2], removeFromSets[n3], addToSets[n4],
- *       then, when there are initial members: members set, (user record, user groups)[nMembers].
- * ARGV: id, expectedVersion, now, doc, fields, pendingMember, n1, n2, n3, n4, nMembers, memberIds...
+ *       then, when there are initial members: members set, member displays, (user record, user groups)[nMembers].
+ * ARGV: id, expectedVersion, now, doc, fields, pendingMember, n1, n2, n3, n4, nMembers, memberIds...,
+ *       (memberId, display)[...]
  */
 const WRITE_RESOURCE = `${HELPERS}
 local id, expected, now = ARGV[1], tonumber(ARGV[2]), ARGV[3]
@@ -102,28 +115,34 @@ end
 redis.call('HSET', KEYS[1], 'doc', ARGV[4], 'fields', ARGV[5])
 local version = bump(KEYS[1], KEYS[2], ARGV[6], now)
 local reply = {'ok', version}
-local memberIds = take(ARGV, 12, tonumber(ARGV[11]))
+local nMembers = tonumber(ARGV[11])
+local memberIds = take(ARGV, 12, nMembers)
 if #memberIds > 0 then
-  local ignored = addMembers(id, KEYS[at], at + 1, memberIds)
+  local ignored = addMembers(id, KEYS[at], KEYS[at + 1], at + 2, memberIds)
+  recordDisplays(KEYS[at + 1], KEYS[at], take(ARGV, 12 + nMembers, #ARGV - 11 - nMembers))
   for _, userId in ipairs(ignored) do reply[#reply + 1] = userId end
 end
 return reply
 `;
 
 /**
- * Set arithmetic on a group's members, O(changed members). Bumps the group only when the set changed.
- * KEYS: group record, pending, members set, (user record, user groups)[nAdd], user groups[nRemove].
- * ARGV: groupId, expectedVersion ('' for any), now, pendingMember, nAdd, addIds..., removeIds...
+ * Set arithmetic on a group's members, O(changed members), with the display names sent for them. Bumps the
+ * group only when the set changed (a display name alone is cosmetic). A replace first drops every display name.
+ * KEYS: group record, pending, members set, member displays, (user record, user groups)[nAdd], user groups[nRemove].
+ * ARGV: groupId, expectedVersion ('' for any), now, pendingMember, nAdd, nRemove, resetDisplays ('1' or '0'),
+ *       addIds..., removeIds..., (memberId, display)[...]
  * Reply: {'ok', version, lastModified, ignoredIds...}
  */
 const CHANGE_MEMBERS = `${HELPERS}
 local refused, current = checkVersion(KEYS[1], ARGV[2])
 if refused then return {refused} end
-local nAdd = tonumber(ARGV[5])
-local adds = take(ARGV, 6, nAdd)
-local removes = take(ARGV, 6 + nAdd, #ARGV - 5 - nAdd)
-local ignored, added = addMembers(ARGV[1], KEYS[3], 4, adds)
-local removed = removeMembers(ARGV[1], KEYS[3], 4 + 2 * nAdd, removes)
+local nAdd, nRemove = tonumber(ARGV[5]), tonumber(ARGV[6])
+local adds = take(ARGV, 8, nAdd)
+local removes = take(ARGV, 8 + nAdd, nRemove)
+if ARGV[7] == '1' then redis.call('DEL', KEYS[4]) end
+local ignored, added = addMembers(ARGV[1], KEYS[3], KEYS[4], 5, adds)
+local removed = removeMembers(ARGV[1], KEYS[3], KEYS[4], 5 + 2 * nAdd, removes)
+recordDisplays(KEYS[4], KEYS[3], take(ARGV, 8 + nAdd + nRemove, #ARGV - 7 - nAdd - nRemove))
 local reply = {'ok', current, redis.call('HGET', KEYS[1], 'lastModified')}
 if added + removed > 0 then
   reply[2] = bump(KEYS[1], KEYS[2], ARGV[4], ARGV[3])
@@ -136,7 +155,8 @@ return reply
 /**
  * Deletes a user, its index entries and its memberships, bumping each of its groups. The caller read the
  * user's groups; membership changes do not bump the user, so the script compares that list with the set.
- * KEYS: record, pending, list, user groups, releaseUnique[n1], removeFromSets[n2], (group record, members)[nGroups].
+ * KEYS: record, pending, list, user groups, releaseUnique[n1], removeFromSets[n2],
+ *       (group record, members, member displays)[nGroups].
  * ARGV: id, expectedVersion, now, pendingMember, n1, n2, (groupId, groupPendingMember)[nGroups]
  */
 const DELETE_USER = `${HELPERS}
@@ -157,7 +177,8 @@ for _, key in ipairs(release) do
 end
 for _, key in ipairs(removeFrom) do redis.call('SREM', key, id) end
 for i = 1, #groupIds do
-  local groupRecord, members = KEYS[at + 2 * (i - 1)], KEYS[at + 2 * (i - 1) + 1]
+  local groupRecord, members, displays = KEYS[at + 3 * (i - 1)], KEYS[at + 3 * (i - 1) + 1], KEYS[at + 3 * (i - 1) + 2]
+  redis.call('HDEL', displays, id)
   if redis.call('SREM', members, id) == 1 and redis.call('EXISTS', groupRecord) == 1 then
     bump(groupRecord, KEYS[2], groupMarks[i], now)
   end
@@ -169,9 +190,9 @@ return {'ok'}
 `;
 
 /**
- * Deletes a group, its index entries, its member set and the reverse entries. Every membership change bumps
- * the group, so the version check alone guarantees the caller's member list is the current one.
- * KEYS: record, pending, list, members set, removeFromSets[n1], user groups[nMembers].
+ * Deletes a group, its index entries, its member set, their display names and the reverse entries. Every
+ * membership change bumps the group, so the version check alone guarantees the caller's member list is the current one.
+ * KEYS: record, pending, list, members set, member displays, removeFromSets[n1], user groups[nMembers].
  * ARGV: id, expectedVersion, pendingMember, n1, memberIds...
  */
 const DELETE_GROUP = `${HELPERS}
@@ -179,9 +200,9 @@ local id = ARGV[1]
 local refused, current = checkVersion(KEYS[1], ARGV[2])
 if refused then return {refused} end
 local nSets = tonumber(ARGV[4])
-for _, key in ipairs(take(KEYS, 5, nSets)) do redis.call('SREM', key, id) end
-for i = 5 + nSets, #KEYS do redis.call('SREM', KEYS[i], id) end
-redis.call('DEL', KEYS[1], KEYS[4])
+for _, key in ipairs(take(KEYS, 6, nSets)) do redis.call('SREM', key, id) end
+for i = 6 + nSets, #KEYS do redis.call('SREM', KEYS[i], id) end
+redis.call('DEL', KEYS[1], KEYS[4], KEYS[5])
 redis.call('ZREM', KEYS[3], id)
 redis.call('ZADD', KEYS[2], current + 1, ARGV[3])
 return {'ok'}

@@ -49,7 +49,8 @@ async function readIndexKey(redis: Redis, key: string): Promise<string[]> {
 
 /**
  * Recomputes every index entry and membership link from the records and compares with what is in Redis:
- * no missing entry, no stale entry, member and reverse sets mirror each other, no orphan keys.
+ * no missing entry, no stale entry, member and reverse sets mirror each other, display names only for current
+ * members, no orphan keys.
  */
 export async function expectConsistent({ redis, keys, prefix }: TestStore): Promise<void> {
   const expected = new Map<string, string[]>();
@@ -88,4 +89,11 @@ export async function expectConsistent({ redis, keys, prefix }: TestStore): Prom
     for (const groupId of await redis.smembers(key)) reverseLinks.add(`${groupId}/${userId}`);
   }
   expect([...memberLinks].sort()).toEqual([...reverseLinks].sort());
+
+  const displaysOfNonMembers: string[] = [];
+  for (const key of records.filter((k) => /^[^:]+:group:[^:]+:displays$/.test(k))) {
+    const groupId = key.split(':')[2];
+    for (const userId of await redis.hkeys(key)) if (!memberLinks.has(`${groupId}/${userId}`)) displaysOfNonMembers.push(`${groupId}/${userId}`);
+  }
+  expect(displaysOfNonMembers).toEqual([]);
 }

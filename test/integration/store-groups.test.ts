@@ -125,6 +125,59 @@ describe('RedisStore groups', () => {
   });
 });
 
+describe('RedisStore member display names', () => {
+  const displaysOf = (groupId: string, ids: string[]) => store.memberDisplays(groupId, ids);
+
+  test('create records display names for members only, not for ignored ids', async () => {
+    const [a, b] = await users(2, 'disp-create');
+    const group = await store.createGroup(groupDoc('DispCreate'), { displayName: 'DispCreate' }, [a, b, 'ghost'], { [a]: 'Ann', ghost: 'Ghost' });
+    expect(await displaysOf(group.id, [a, b, 'ghost'])).toEqual(['Ann', null, null]);
+    await expectConsistent(t);
+  });
+
+  test('remove drops the removed member\'s display name; re-adding without one shows none', async () => {
+    const [a, b] = await users(2, 'disp-remove');
+    const group = await store.createGroup(groupDoc('DispRemove'), { displayName: 'DispRemove' }, []);
+    await store.changeMembers(group.id, { add: [a, b, 'ghost'], displays: { [a]: 'Ann', [b]: 'Bea', ghost: 'Ghost' } });
+    expect(await displaysOf(group.id, [a, b, 'ghost'])).toEqual(['Ann', 'Bea', null]);
+    await store.changeMembers(group.id, { remove: [a] });
+    expect(await t.redis.hkeys(t.keys.memberDisplays(group.id))).toEqual([b]);
+    await expectConsistent(t);
+    await store.changeMembers(group.id, { add: [a] });
+    expect(await displaysOf(group.id, [a, b])).toEqual([null, 'Bea']);
+  });
+
+  test('an id both added and removed in one change gets no display name', async () => {
+    const [a] = await users(1, 'disp-both');
+    const group = await store.createGroup(groupDoc('DispBoth'), { displayName: 'DispBoth' }, []);
+    await store.changeMembers(group.id, { add: [a], remove: [a], displays: { [a]: 'Ann' } });
+    expect(await t.redis.exists(t.keys.memberDisplays(group.id))).toBe(0);
+    await expectConsistent(t);
+  });
+
+  test('replace keeps exactly the display names sent with the replacement', async () => {
+    const [a, b, c] = await users(3, 'disp-replace');
+    const group = await store.createGroup(groupDoc('DispReplace'), { displayName: 'DispReplace' }, [a, b], { [a]: 'Ann', [b]: 'Bea' });
+    await store.changeMembers(group.id, { replace: [b, c], displays: { [c]: 'Cid' } });
+    expect(await displaysOf(group.id, [a, b, c])).toEqual([null, null, 'Cid']);
+    expect(await t.redis.hkeys(t.keys.memberDisplays(group.id))).toEqual([c]);
+    await expectConsistent(t);
+  });
+
+  test('deleting a user drops its display name in every group; deleting a group drops them all', async () => {
+    const [stay, leave] = await users(2, 'disp-userdel');
+    const g1 = await store.createGroup(groupDoc('DispUD1'), { displayName: 'DispUD1' }, [stay, leave], { [stay]: 'Stay', [leave]: 'Leave' });
+    const g2 = await store.createGroup(groupDoc('DispUD2'), { displayName: 'DispUD2' }, [leave], { [leave]: 'Leave' });
+    await store.deleteUser(leave);
+    expect(await t.redis.hkeys(t.keys.memberDisplays(g1.id))).toEqual([stay]);
+    expect(await t.redis.exists(t.keys.memberDisplays(g2.id))).toBe(0);
+    await expectConsistent(t);
+    await store.deleteGroup(g1.id);
+    expect(await t.redis.exists(t.keys.memberDisplays(g1.id))).toBe(0);
+    await expectConsistent(t);
+  });
+});
+
 describe('RedisStore membership concurrency', () => {
   test('100 concurrent changeMembers adding distinct members end with 100 members', async () => {
     const ids = await users(100, 'conc');
