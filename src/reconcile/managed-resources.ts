@@ -23,7 +23,7 @@ export async function managedIds(store: DesiredStore, kind: ResourceKind): Promi
 export async function readManagedUsers(store: DesiredStore, ids: string[]): Promise<ManagedUser[]> {
   const users: ManagedUser[] = [];
   for (const batch of batches(ids)) {
-    const [docs, syncs] = await Promise.all([store.getUsers(batch), Promise.all(batch.map((id) => store.getSync<AppliedUserState>('user', id)))]);
+    const [docs, syncs] = await Promise.all([store.getUsers(batch), store.getSyncs<AppliedUserState>('user', batch)]);
     batch.forEach((id, i) => users.push({ id, desired: docs[i]?.doc ?? null, sync: syncs[i] }));
   }
   return users;
@@ -34,7 +34,7 @@ export async function readManagedGroups(store: DesiredStore, ids: string[]): Pro
   for (const batch of batches(ids)) {
     const [docs, syncs, members] = await Promise.all([
       store.getGroups(batch),
-      Promise.all(batch.map((id) => store.getSync<AppliedGroupState>('group', id))),
+      store.getSyncs<AppliedGroupState>('group', batch),
       Promise.all(batch.map((id) => store.memberIds(id))),
     ]);
     batch.forEach((id, i) => groups.push({ id, desired: docs[i]?.doc ?? null, memberIds: members[i], sync: syncs[i] }));

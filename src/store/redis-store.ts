@@ -138,6 +138,10 @@ export class RedisStore implements DesiredStore {
     return guarded(() => this.sync.get<A>(kind, id));
   }
 
+  getSyncs<A>(kind: ResourceKind, ids: string[]): Promise<(SyncStatus<A> | null)[]> {
+    return guarded(() => this.sync.getMany<A>(kind, ids));
+  }
+
   setSync<A>(kind: ResourceKind, id: string, status: SyncStatus<A>): Promise<void> {
     return guarded(() => this.sync.set(kind, id, status));
   }

@@ -10,8 +10,14 @@ export class SyncRecords {
   constructor(private readonly ctx: StoreContext) {}
 
   async get<A>(kind: ResourceKind, id: string): Promise<SyncStatus<A> | null> {
-    const json = await this.ctx.redis.get(this.ctx.keys.sync(kind, id));
-    return json === null ? null : (JSON.parse(json) as SyncStatus<A>);
+    return decodeSync<A>(await this.ctx.redis.get(this.ctx.keys.sync(kind, id)));
+  }
+
+  /** One MGET for any number of ids (legal on Redis Cluster: the hash-tagged prefix puts them in one slot). */
+  async getMany<A>(kind: ResourceKind, ids: string[]): Promise<(SyncStatus<A> | null)[]> {
+    if (ids.length === 0) return [];
+    const values = await this.ctx.redis.mget(ids.map((id) => this.ctx.keys.sync(kind, id)));
+    return values.map((json) => decodeSync<A>(json));
   }
 
   async set<A>(kind: ResourceKind, id: string, status: SyncStatus<A>): Promise<void> {
@@ -27,4 +33,8 @@ export class SyncRecords {
   ids(kind: ResourceKind): Promise<string[]> {
     return this.ctx.redis.smembers(this.ctx.keys.syncIds(kind));
   }
+}
+
+function decodeSync<A>(json: string | null): SyncStatus<A> | null {
+  return json === null ? null : (JSON.parse(json) as SyncStatus<A>);
 }

@@ -164,6 +164,8 @@ export interface DesiredStore {
   clearPending(kind: ResourceKind, id: string, version: number): Promise<void>;
 
   getSync<A>(kind: ResourceKind, id: string): Promise<SyncStatus<A> | null>;
+  /** One round trip for any number of ids, in their order (null where there is none). */
+  getSyncs<A>(kind: ResourceKind, ids: string[]): Promise<(SyncStatus<A> | null)[]>;
   setSync<A>(kind: ResourceKind, id: string, status: SyncStatus<A>): Promise<void>;
   deleteSync(kind: ResourceKind, id: string): Promise<void>;
   /** Ids that have a sync status (managed in Coder, including tombstones), for resync and admin. */
