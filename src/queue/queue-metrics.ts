@@ -7,7 +7,7 @@ import type { LastResyncRecord } from './resync-record';
 /** The reconcile-queue states exported as `queue_jobs{state}`. */
 export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] as const;
 
-/** Counting permanent failures reads every sync status: at most once per this interval, however often Prometheus scrapes. */
+/** Counting permanent failures reads the whole failure index (O(failures)): at most once per this interval, however often Prometheus scrapes. */
 export const FAILURE_SCAN_INTERVAL_MS = 60_000;
 
 export interface QueueMetricsDeps {

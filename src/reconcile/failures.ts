@@ -13,26 +13,8 @@ export interface FailureSummary {
   failures: PermanentFailure[];
 }
 
-const READ_BATCH = 200;
-
-/**
- * Resources whose last reconcile failed permanently. Reads every sync status (in pipelined batches): the
- * store keeps no failure index, so callers on a timer (metrics) should not call this more often than needed.
- */
+/** Resources whose last reconcile failed permanently, from the store's failure index: O(failures), not O(managed). */
 export async function findPermanentFailures(store: DesiredStore, limit = 100): Promise<FailureSummary> {
-  const summary: FailureSummary = { counts: { user: 0, group: 0 }, failures: [] };
-  for (const kind of ['user', 'group'] as const) {
-    const ids = (await store.syncIds(kind)).sort();
-    for (let i = 0; i < ids.length; i += READ_BATCH) {
-      const batch = ids.slice(i, i + READ_BATCH);
-      const statuses = await Promise.all(batch.map((id) => store.getSync(kind, id)));
-      statuses.forEach((status, j) => {
-        const error = status?.lastError;
-        if (!error?.permanent) return;
-        summary.counts[kind] += 1;
-        if (summary.failures.length < limit) summary.failures.push({ type: resourceTypeOf(kind), id: batch[j], error });
-      });
-    }
-  }
-  return summary;
+  const { total, items } = await store.permanentFailures(limit);
+  return { counts: total, failures: items.map(({ kind, id, status }) => ({ type: resourceTypeOf(kind), id, error: status.lastError })) };
 }

@@ -1,4 +1,4 @@
-import { pendingMember, type IndexDelta, type StoreKeys } from './keys';
+import { resourceMember, type IndexDelta, type StoreKeys } from './keys';
 import type { ScriptCall } from './scripts';
 import type { MembershipChange, ResourceKind, ScimDocument } from './types';
 
@@ -44,7 +44,7 @@ export function writeResourceCall(keys: StoreKeys, write: ResourceWrite): Script
       write.now,
       JSON.stringify(write.doc),
       JSON.stringify(write.fields),
-      pendingMember(kind, id),
+      resourceMember(kind, id),
       delta.releaseUnique.length,
       delta.claimUnique.length,
       delta.removeFromSets.length,
@@ -96,7 +96,7 @@ export function changeMembersCall(
       groupId,
       expectedVersion ?? '',
       now,
-      pendingMember('group', groupId),
+      resourceMember('group', groupId),
       delta.add.length,
       delta.remove.length,
       change.replace === undefined ? '0' : '1',
@@ -130,10 +130,10 @@ export function deleteUserCall(keys: StoreKeys, del: ResourceDelete, groupIds: s
       del.id,
       del.expectedVersion,
       del.now,
-      pendingMember('user', del.id),
+      resourceMember('user', del.id),
       del.release.releaseUnique.length,
       del.release.removeFromSets.length,
-      ...groupIds.flatMap((groupId) => [groupId, pendingMember('group', groupId)]),
+      ...groupIds.flatMap((groupId) => [groupId, resourceMember('group', groupId)]),
     ],
   };
 }
@@ -149,12 +149,12 @@ export function deleteGroupCall(keys: StoreKeys, del: ResourceDelete, memberIds:
       ...del.release.removeFromSets,
       ...memberIds.map((userId) => keys.userGroups(userId)),
     ],
-    args: [del.id, del.expectedVersion, pendingMember('group', del.id), del.release.removeFromSets.length, ...memberIds],
+    args: [del.id, del.expectedVersion, resourceMember('group', del.id), del.release.removeFromSets.length, ...memberIds],
   };
 }
 
 export function clearPendingCall(keys: StoreKeys, kind: ResourceKind, id: string, version: number): ScriptCall {
-  return { keys: [keys.pending()], args: [pendingMember(kind, id), version] };
+  return { keys: [keys.pending()], args: [resourceMember(kind, id), version] };
 }
 
 /** Add/remove without replace: an id named in both ends up removed. */

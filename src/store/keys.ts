@@ -48,6 +48,11 @@ export class StoreKeys {
     return this.key('sync', kind, id);
   }
 
+  /** Zset of `resourceMember`s whose sync record holds a permanent error, scored by the error's time. */
+  failures(): string {
+    return this.key('failures');
+  }
+
   /** Set of ids that have a sync record: `syncIds` without a SCAN. */
   syncIds(kind: ResourceKind): string {
     return this.key('syncids', kind);
@@ -113,12 +118,12 @@ export function indexDelta(before: IndexKeys, after: IndexKeys): IndexDelta {
   };
 }
 
-/** The member of the pending zset for a resource. */
-export function pendingMember(kind: ResourceKind, id: string): string {
+/** A resource as a member of the pending and failures zsets: `${kind}:${id}`. */
+export function resourceMember(kind: ResourceKind, id: string): string {
   return `${kind}:${id}`;
 }
 
-export function parsePendingMember(member: string): { kind: ResourceKind; id: string } | null {
+export function parseResourceMember(member: string): { kind: ResourceKind; id: string } | null {
   const colon = member.indexOf(':');
   const kind = member.slice(0, colon);
   if (kind !== 'user' && kind !== 'group') return null;

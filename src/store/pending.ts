@@ -1,6 +1,6 @@
 import { clearPendingCall } from './calls';
 import type { StoreContext } from './context';
-import { parsePendingMember } from './keys';
+import { parseResourceMember } from './keys';
 import type { ResourceKind } from './types';
 
 /** The pending marks every write sets: what a crash between "stored" and "queued" would otherwise lose. */
@@ -12,7 +12,7 @@ export class PendingMarks {
     const flat = await this.ctx.redis.zrange(this.ctx.keys.pending(), 0, String(limit === undefined ? -1 : limit - 1), 'WITHSCORES');
     const marks: { kind: ResourceKind; id: string; version: number }[] = [];
     for (let i = 0; i < flat.length; i += 2) {
-      const resource = parsePendingMember(flat[i]);
+      const resource = parseResourceMember(flat[i]);
       if (resource) marks.push({ ...resource, version: Number(flat[i + 1]) });
     }
     return marks;

@@ -14,6 +14,7 @@ import type {
   MembershipChange,
   MembershipResult,
   Page,
+  PermanentFailures,
   ResourceKind,
   ScimDocument,
   StoredResource,
@@ -148,6 +149,10 @@ export class RedisStore implements DesiredStore {
 
   deleteSync(kind: ResourceKind, id: string): Promise<void> {
     return guarded(() => this.sync.delete(kind, id));
+  }
+
+  permanentFailures(limit: number): Promise<PermanentFailures> {
+    return guarded(() => this.sync.permanentFailures(limit));
   }
 
   syncIds(kind: ResourceKind): Promise<string[]> {

@@ -1,10 +1,14 @@
 import type { StoreContext } from './context';
+import { parseResourceMember, resourceMember } from './keys';
 import { execPipeline } from './pipeline';
-import type { ResourceKind, SyncStatus } from './types';
+import type { PermanentFailures, ResourceKind, SyncError, SyncStatus } from './types';
+
+type FailedStatus = SyncStatus<unknown> & { lastError: SyncError };
 
 /**
  * What was last applied to Coder per resource. Deleting a desired resource leaves this record in place: it is
  * the tombstone the worker follows to remove the resource from Coder, and only the worker deletes it.
+ * Every write keeps the failure index in step, in the same MULTI, so listing failures never reads every record.
  */
 export class SyncRecords {
   constructor(private readonly ctx: StoreContext) {}
@@ -22,19 +26,48 @@ export class SyncRecords {
 
   async set<A>(kind: ResourceKind, id: string, status: SyncStatus<A>): Promise<void> {
     const { keys } = this.ctx;
-    await execPipeline(this.ctx.redis.multi().set(keys.sync(kind, id), JSON.stringify(status)).sadd(keys.syncIds(kind), id));
+    const member = resourceMember(kind, id);
+    const multi = this.ctx.redis.multi().set(keys.sync(kind, id), JSON.stringify(status)).sadd(keys.syncIds(kind), id);
+    if (status.lastError?.permanent) multi.zadd(keys.failures(), status.lastError.at, member);
+    else multi.zrem(keys.failures(), member);
+    await execPipeline(multi);
   }
 
   async delete(kind: ResourceKind, id: string): Promise<void> {
     const { keys } = this.ctx;
-    await execPipeline(this.ctx.redis.multi().del(keys.sync(kind, id)).srem(keys.syncIds(kind), id));
+    await execPipeline(
+      this.ctx.redis.multi().del(keys.sync(kind, id)).srem(keys.syncIds(kind), id).zrem(keys.failures(), resourceMember(kind, id)),
+    );
   }
 
   ids(kind: ResourceKind): Promise<string[]> {
     return this.ctx.redis.smembers(this.ctx.keys.syncIds(kind));
   }
+
+  /** Counts from the index; the statuses of the first `limit` in one MGET. */
+  async permanentFailures(limit: number): Promise<PermanentFailures> {
+    const ids: Record<ResourceKind, string[]> = { user: [], group: [] };
+    for (const member of await this.ctx.redis.zrange(this.ctx.keys.failures(), 0, '-1')) {
+      const resource = parseResourceMember(member);
+      if (resource) ids[resource.kind].push(resource.id);
+    }
+    const inIdOrder = (kind: ResourceKind) => ids[kind].sort().map((id) => ({ kind, id }));
+    const listed = [...inIdOrder('user'), ...inIdOrder('group')].slice(0, Math.max(0, limit));
+    const statuses = listed.length === 0 ? [] : await this.ctx.redis.mget(listed.map(({ kind, id }) => this.ctx.keys.sync(kind, id)));
+    const items: PermanentFailures['items'] = [];
+    listed.forEach((resource, i) => {
+      const status = decodeSync<unknown>(statuses[i]);
+      // Rewritten between the two reads: the index has moved on too.
+      if (isPermanentFailure(status)) items.push({ ...resource, status });
+    });
+    return { total: { user: ids.user.length, group: ids.group.length }, items };
+  }
 }
 
 function decodeSync<A>(json: string | null): SyncStatus<A> | null {
   return json === null ? null : (JSON.parse(json) as SyncStatus<A>);
+}
+
+function isPermanentFailure(status: SyncStatus<unknown> | null): status is FailedStatus {
+  return status?.lastError?.permanent === true;
 }

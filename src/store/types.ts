@@ -89,6 +89,13 @@ export interface SyncStatus<Applied> {
   notes?: string[];
 }
 
+/** Resources whose last reconcile failed permanently, from the failure index the sync writes keep. */
+export interface PermanentFailures {
+  total: Record<ResourceKind, number>;
+  /** At most `limit`: users first, each kind in id order. */
+  items: { kind: ResourceKind; id: string; status: SyncStatus<unknown> & { lastError: SyncError } }[];
+}
+
 export class StoreError extends Error {
   constructor(
     readonly code: 'not_found' | 'uniqueness' | 'version_conflict' | 'unavailable',
@@ -166,8 +173,11 @@ export interface DesiredStore {
   getSync<A>(kind: ResourceKind, id: string): Promise<SyncStatus<A> | null>;
   /** One round trip for any number of ids, in their order (null where there is none). */
   getSyncs<A>(kind: ResourceKind, ids: string[]): Promise<(SyncStatus<A> | null)[]>;
+  /** Also adds the resource to the failure index when `lastError.permanent`, and removes it otherwise. */
   setSync<A>(kind: ResourceKind, id: string, status: SyncStatus<A>): Promise<void>;
   deleteSync(kind: ResourceKind, id: string): Promise<void>;
+  /** O(failures), however many resources are managed. */
+  permanentFailures(limit: number): Promise<PermanentFailures>;
   /** Ids that have a sync status (managed in Coder, including tombstones), for resync and admin. */
   syncIds(kind: ResourceKind): Promise<string[]>;
 

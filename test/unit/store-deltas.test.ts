@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { incrementalDelta, replacementDelta } from '../../src/store/calls';
-import { indexDelta, parsePendingMember, pendingMember, StoreKeys, userIndexKeys } from '../../src/store/keys';
+import { indexDelta, parseResourceMember, resourceMember, StoreKeys, userIndexKeys } from '../../src/store/keys';
 
 const ids: fc.Arbitrary<string[]> = fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'), { maxLength: 6 });
 
@@ -43,9 +43,9 @@ describe('index keys', () => {
     });
   });
 
-  test('every key carries the prefix; pending members round-trip', () => {
+  test('every key carries the prefix; resource members round-trip', () => {
     expect(userIndexKeys(keys, { userName: 'u', externalId: 'E', emails: ['m@x'] }).sets.every((k) => k.startsWith('{p}:'))).toBe(true);
-    expect(parsePendingMember(pendingMember('group', 'id:with:colons'))).toEqual({ kind: 'group', id: 'id:with:colons' });
-    expect(parsePendingMember('other:x')).toBeNull();
+    expect(parseResourceMember(resourceMember('group', 'id:with:colons'))).toEqual({ kind: 'group', id: 'id:with:colons' });
+    expect(parseResourceMember('other:x')).toBeNull();
   });
 });

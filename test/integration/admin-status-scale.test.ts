@@ -1,0 +1,67 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
+import express from 'express';
+import { createAdminRouter } from '../../src/http/admin';
+import { ResyncQueue } from '../../src/queue/resync-queue';
+import { LastResyncRecord } from '../../src/queue/resync-record';
+import type { SyncError } from '../../src/store/types';
+import { deleteTestKeys, openTestStore } from './store-fixtures';
+
+/** GET /admin/status on a store that manages 10,000 resources, three of them failing permanently. */
+
+const MANAGED = 10_000;
+const t = openTestStore();
+const reconcileQueue = new Queue('reconcile', { connection: t.redis, prefix: t.prefix });
+const resyncQueue = new ResyncQueue(t.redis, t.prefix);
+let server: Server;
+let origin: string;
+
+const failure = (at: number): SyncError => ({ code: 'coder_http', message: 'Coder said no', coderStatus: 400, permanent: true, at, version: 1 });
+const failing = new Map([
+  ['user-00042', failure(1)],
+  ['user-09998', failure(2)],
+]);
+
+beforeAll(async () => {
+  const ids = Array.from({ length: MANAGED - 1 }, (_, i) => `user-${String(i).padStart(5, '0')}`);
+  for (let i = 0; i < ids.length; i += 1_000) {
+    await Promise.all(ids.slice(i, i + 1_000).map((id) => t.store.setSync('user', id, failing.has(id) ? { lastError: failing.get(id) } : { applied: { coderId: `c-${id}` } })));
+  }
+  await t.store.setSync('group', 'group-1', { lastError: failure(3) });
+  const app = express();
+  app.use('/admin', createAdminRouter({ store: t.store, resyncQueue, reconcileQueue, lastResync: new LastResyncRecord(t.redis, t.prefix) }));
+  server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}, 60_000);
+
+afterAll(async () => {
+  server.close();
+  await Promise.all([reconcileQueue.close(), resyncQueue.queue.close()]);
+  await deleteTestKeys(t.redis, t.prefix);
+  t.redis.disconnect();
+});
+
+test('reads the sync statuses of the failures only, not of every managed resource', async () => {
+  expect(await t.store.syncIds('user')).toHaveLength(MANAGED - 1);
+  const syncKeysRead: string[] = [];
+  const isSyncKey = (key: unknown) => typeof key === 'string' && key.startsWith(`${t.prefix}:sync:`);
+  const get = jest.spyOn(t.redis, 'get');
+  const mget = jest.spyOn(t.redis, 'mget');
+
+  const response = await fetch(`${origin}/admin/status`);
+  const body = (await response.json()) as { failureCounts: unknown; failures: unknown };
+
+  for (const [key] of get.mock.calls) if (isSyncKey(key)) syncKeysRead.push(key as string);
+  for (const [keys] of mget.mock.calls) syncKeysRead.push(...(keys as unknown as string[]).filter(isSyncKey));
+  expect(response.status).toBe(200);
+  expect(body.failureCounts).toEqual({ users: 2, groups: 1 });
+  expect(body.failures).toEqual([
+    { type: 'Users', id: 'user-00042', error: failing.get('user-00042') },
+    { type: 'Users', id: 'user-09998', error: failing.get('user-09998') },
+    { type: 'Groups', id: 'group-1', error: failure(3) },
+  ]);
+  expect(syncKeysRead.sort()).toEqual([t.keys.sync('group', 'group-1'), t.keys.sync('user', 'user-00042'), t.keys.sync('user', 'user-09998')].sort());
+});
