@@ -147,6 +147,15 @@ describe('RedisStore member display names', () => {
     expect(await displaysOf(group.id, [a, b])).toEqual([null, 'Bea']);
   });
 
+  test('a display name left for a non-member by an earlier version does not resurface when that member is added', async () => {
+    const [a] = await users(1, 'disp-legacy');
+    const group = await store.createGroup(groupDoc('DispLegacy'), { displayName: 'DispLegacy' }, []);
+    await t.redis.hset(t.keys.memberDisplays(group.id), a, 'Stale');
+    await store.changeMembers(group.id, { add: [a] });
+    expect(await displaysOf(group.id, [a])).toEqual([null]);
+    await expectConsistent(t);
+  });
+
   test('an id both added and removed in one change gets no display name', async () => {
     const [a] = await users(1, 'disp-both');
     const group = await store.createGroup(groupDoc('DispBoth'), { displayName: 'DispBoth' }, []);
