@@ -103,6 +103,7 @@ export function createCoderClient(config: Config, metrics: Metrics, logger: Logg
     token: config.coder.token,
     timeoutMs: config.coder.timeoutMs,
     bypassRateLimit: config.coder.bypassRateLimit,
+    rateLimitPerMinute: config.coder.rateLimitPerMinute,
     logger,
     onCall: ({ route, status, durationMs }) => {
       metrics.coderRequests.inc({ route, status: String(status) });

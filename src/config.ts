@@ -52,6 +52,7 @@ const schema = z.object({
   CODER_ORGANIZATION: z.string().optional(),
   CODER_LOGIN_TYPE: z.enum(['oidc', 'password', 'github', 'none']).default('oidc'),
   CODER_BYPASS_RATELIMIT: bool.default(false),
+  CODER_API_RATE_LIMIT: z.coerce.number().int().min(0).default(512),
   CODER_TIMEOUT: duration.default(15_000),
   SCIM_BEARER_TOKEN: z.string().min(1),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -71,7 +72,7 @@ export interface Config {
   port: number;
   host: string;
   redis: { url: string; prefix: string; sentinels?: { host: string; port: number }[]; sentinelName: string; clusterNodes?: { host: string; port: number }[] };
-  coder: { url: string; token: string; organization?: string; loginType: 'oidc' | 'password' | 'github' | 'none'; bypassRateLimit: boolean; timeoutMs: number };
+  coder: { url: string; token: string; organization?: string; loginType: 'oidc' | 'password' | 'github' | 'none'; bypassRateLimit: boolean; rateLimitPerMinute: number; timeoutMs: number };
   scim: { tokens: string[]; maxBodyBytes: number; maxPageSize: number };
   adminToken?: string;
   userDeletePolicy: 'suspend' | 'delete';
@@ -159,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       organization: v.CODER_ORGANIZATION,
       loginType: v.CODER_LOGIN_TYPE,
       bypassRateLimit: v.CODER_BYPASS_RATELIMIT,
+      rateLimitPerMinute: v.CODER_API_RATE_LIMIT,
       timeoutMs: v.CODER_TIMEOUT,
     },
     scim: { tokens, maxBodyBytes: v.MAX_BODY_BYTES, maxPageSize: v.SCIM_MAX_PAGE_SIZE },

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from '../log';
 import { CoderApiError, CoderNetworkError, isRateLimited, isTransient, type CallSite } from './errors';
+import { PathPacer } from './pacer';
 import { backoffDelay, parseRetryAfter, type BackoffOptions } from './retry';
 
 /** One HTTP exchange with Coder, for metrics. `status` is 0 when no response arrived. */
@@ -20,6 +21,8 @@ export interface CoderTransportOptions {
   timeoutMs: number;
   /** Send X-Coder-Bypass-Ratelimit (honoured for owners only; others get 428). */
   bypassRateLimit?: boolean;
+  /** Coder's API rate limit per path and minute: calls are paced below it (see pacer.ts). 0 or unset: no pacing. */
+  rateLimitPerMinute?: number;
   /** Extra attempts for a GET that failed transiently. Writes are never retried here. */
   retries?: number;
   backoff?: BackoffOptions;
@@ -56,6 +59,7 @@ export class CoderTransport {
   private readonly ownsDispatcher: boolean;
   private readonly retries: number;
   private readonly backoff: BackoffOptions;
+  private readonly pacer?: PathPacer;
 
   constructor(private readonly options: CoderTransportOptions) {
     const base = new URL(options.url);
@@ -78,6 +82,8 @@ export class CoderTransport {
       });
     this.retries = options.retries ?? DEFAULT_RETRIES;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    // A bypassing owner is not limited, so pacing would only slow it down.
+    if (options.rateLimitPerMinute && !options.bypassRateLimit) this.pacer = new PathPacer({ limitPerMinute: options.rateLimitPerMinute });
   }
 
   /**
@@ -89,7 +95,10 @@ export class CoderTransport {
     const attempts = method === 'GET' ? this.retries + 1 : 1;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.attempt<T>(site, this.pathFor(template, options), options.body);
+        const path = this.pathFor(template, options);
+        // Coder keys its limit by the path without the query string.
+        await this.pacer?.acquire(path.split('?')[0]);
+        return await this.attempt<T>(site, path, options.body);
       } catch (err) {
         if (attempt + 1 >= attempts || !isTransient(err) || isRateLimited(err)) throw err;
         const delayMs = backoffDelay(attempt, this.backoff);
