@@ -57,7 +57,7 @@ export class GroupReconciler implements Reconciler {
   private async memberCoderIds(id: string): Promise<string[]> {
     const { store } = this.deps;
     const memberIds = await store.memberIds(id);
-    const syncs = await Promise.all(memberIds.map((userId) => store.getSync<AppliedUserState>('user', userId)));
+    const syncs = await store.getSyncs<AppliedUserState>('user', memberIds);
     return syncs.flatMap((sync) => (sync?.applied?.orgMember && !sync.deleted ? [sync.applied.coderId] : []));
   }
 
