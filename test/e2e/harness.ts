@@ -108,6 +108,8 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     SCIM_BEARER_TOKEN: scimToken,
     ADMIN_TOKEN: adminToken,
     RESYNC_INTERVAL: '0',
+    // Tell the bridge the simulator's real limit, as an operator would (0: the simulator has none).
+    CODER_API_RATE_LIMIT: String(options.sim?.rateLimitPerMinute ?? 0),
     WORKER_CONCURRENCY: '8',
     LOG_LEVEL: 'silent',
     ...options.env,
