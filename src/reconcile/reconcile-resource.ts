@@ -97,8 +97,10 @@ export async function reconcileResource<Applied extends { coderId: string }>(
     if (progress.notes.length > 0) status.notes = progress.notes;
     await store.setSync<Applied>(kind, id, status);
   }
-  // Only after the sync status is written, so the follow-up reads this resource as it now is in Coder. The
-  // follow-ups and the pending mark go out together: a round trip each in turn cost a landing user ~1 ms per group.
-  await Promise.all([...progress.followUps.map((followUp) => deps.queue.enqueue(followUp.kind, followUp.id)), store.clearPending(kind, id, version)]);
+  // Only after the sync status is written, so the follow-up reads this resource as it now is in Coder; and
+  // before the pending mark is cleared: a crash in between re-runs this resource, whose plan is then empty and
+  // would never queue the follow-ups again. The follow-ups go out together (one round trip, not one per group).
+  await Promise.all(progress.followUps.map((followUp) => deps.queue.enqueue(followUp.kind, followUp.id)));
+  await store.clearPending(kind, id, version);
   return { outcome: progress.operations.length > 0 ? 'applied' : 'unchanged', operations: progress.operations, version };
 }
