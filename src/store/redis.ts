@@ -27,13 +27,14 @@ export function connectionOptions(url: string): RedisOptions {
  * - 'store' (the HTTP path) fails fast: no offline queue (a command issued while disconnected is rejected at
  *   once instead of waiting for a reconnect), one retry, and a command timeout for a connection that is up but
  *   silent (a partition without RST). A SCIM request then gets a 503 within seconds; the IdP retries it.
+ *   Auto-pipelining sends the commands that concurrent requests and reconciles issue in one tick as one write.
  * - 'bullmq' waits: BullMQ requires `maxRetriesPerRequest: null`, and its workers' blocking commands must
  *   survive a reconnect. Callers that must not hang (the producer) race BullMQ calls with their own timeout.
  */
 function purposeOptions(purpose: RedisPurpose): RedisOptions {
   const reconnect = { retryStrategy: (attempt: number) => Math.min(attempt * 200, MAX_RECONNECT_DELAY_MS) };
   if (purpose === 'bullmq') return { ...reconnect, maxRetriesPerRequest: null };
-  return { ...reconnect, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: STORE_COMMAND_TIMEOUT_MS };
+  return { ...reconnect, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: STORE_COMMAND_TIMEOUT_MS, enableAutoPipelining: true };
 }
 
 /** An ioredis client for REDIS_URL, or through Sentinel (`sentinels`), or to a Cluster (`clusterNodes`). */
