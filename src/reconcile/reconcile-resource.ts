@@ -89,18 +89,25 @@ export async function reconcileResource<Applied extends { coderId: string }>(
 
   const after = progress.applied;
   if (before && before.coderId !== after?.coderId) await claims.release(kind, before.coderId, id);
+  let recorded: Promise<void>;
   if (!after) {
-    await store.deleteSync(kind, id);
+    recorded = store.deleteSync(kind, id);
   } else {
     const status: SyncStatus<Applied> = { applied: after, appliedVersion: version, lastSuccessAt: now() };
     if (!stored) status.deleted = true;
     if (progress.notes.length > 0) status.notes = progress.notes;
-    await store.setSync<Applied>(kind, id, status);
+    recorded = store.setSync<Applied>(kind, id, status);
   }
-  // Only after the sync status is written, so the follow-up reads this resource as it now is in Coder; and
-  // before the pending mark is cleared: a crash in between re-runs this resource, whose plan is then empty and
-  // would never queue the follow-ups again. The follow-ups go out together (one round trip, not one per group).
-  await Promise.all(progress.followUps.map((followUp) => deps.queue.enqueue(followUp.kind, followUp.id)));
-  await store.clearPending(kind, id, version);
+  if (progress.followUps.length === 0) {
+    // Sent together, executed in order on one connection: one round trip on the hot path.
+    await Promise.all([recorded, store.clearPending(kind, id, version)]);
+  } else {
+    // Follow-ups only after the sync status is written, so they read this resource as it now is in Coder; and
+    // before the pending mark is cleared: a crash in between re-runs this resource, whose plan is then empty and
+    // would never queue the follow-ups again. The follow-ups go out together (one round trip, not one per group).
+    await recorded;
+    await Promise.all(progress.followUps.map((followUp) => deps.queue.enqueue(followUp.kind, followUp.id)));
+    await store.clearPending(kind, id, version);
+  }
   return { outcome: progress.operations.length > 0 ? 'applied' : 'unchanged', operations: progress.operations, version };
 }

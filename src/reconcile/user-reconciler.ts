@@ -39,12 +39,14 @@ export class UserReconciler implements Reconciler {
   private async converge(id: string, stored: StoredResource | null, progress: Progress<AppliedUserState>): Promise<void> {
     const desired = stored ? mapUser(stored.doc) : null;
     const before = progress.applied;
+    // A user that may land in this run needs its group ids afterwards: read them while Coder is being called.
+    const groupIds = desired && !before?.orgMember ? settle(this.deps.store.userGroupIds(id)) : undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const operations = planUser(desired, progress.applied, this.deps.ctx);
       const notes = operations.filter(isNote).map(noteOf);
       if (await this.applyAll(id, desired, operations, progress)) {
         progress.notes.unshift(...notes);
-        if (desired) await this.requeueGroupsIfLanded(id, before, progress);
+        if (groupIds) await this.requeueGroupsIfLanded(before, progress, groupIds);
         return;
       }
     }
@@ -158,10 +160,26 @@ export class UserReconciler implements Reconciler {
   }
 
   /** Groups skip members that are not in Coder yet; once the user lands, its groups are reconciled again. */
-  private async requeueGroupsIfLanded(id: string, before: AppliedUserState | undefined, progress: Progress<AppliedUserState>): Promise<void> {
+  private async requeueGroupsIfLanded(before: AppliedUserState | undefined, progress: Progress<AppliedUserState>, groupIds: Settled<string[]>): Promise<void> {
     const after = progress.applied;
     const landed = after?.orgMember && (before?.coderId !== after.coderId || !before.orgMember);
     if (!landed) return;
-    for (const groupId of await this.deps.store.userGroupIds(id)) progress.followUps.push({ kind: 'group', id: groupId });
+    for (const groupId of await unwrap(groupIds)) progress.followUps.push({ kind: 'group', id: groupId });
   }
+}
+
+/** A promise started early and perhaps never needed: its failure must surface only if it is awaited. */
+type Settled<T> = Promise<{ value: T } | { error: unknown }>;
+
+function settle<T>(promise: Promise<T>): Settled<T> {
+  return promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+async function unwrap<T>(settled: Settled<T>): Promise<T> {
+  const outcome = await settled;
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
 }
