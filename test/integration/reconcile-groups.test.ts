@@ -1,4 +1,4 @@
-import { callsSince, openReconcileHarness, type ReconcileHarness } from './reconcile-harness';
+import { callsDuring, openReconcileHarness, type ReconcileHarness } from './reconcile-harness';
 
 /** The group reconciler against real Redis and the Coder simulator, driving the store directly. */
 let h: ReconcileHarness;
@@ -11,11 +11,7 @@ afterEach(async () => {
   await h.close();
 });
 
-async function counting(action: () => Promise<unknown>): Promise<Record<string, number>> {
-  const before = h.sim.calls();
-  await action();
-  return callsSince(before, h.sim.calls());
-}
+const counting = (action: () => Promise<unknown>) => callsDuring(h.sim, action);
 
 /** A SCIM user already reconciled into Coder: returns its SCIM id and Coder id. */
 async function provisionedUser(userName: string): Promise<{ id: string; coderId: string }> {

@@ -93,6 +93,13 @@ export async function openReconcileHarness(): Promise<ReconcileHarness> {
 }
 
 /** Calls the simulator saw since `before` (a calls() snapshot), by route. */
+/** Runs `action` and returns the simulator calls it caused, by route. */
+export async function callsDuring(sim: CoderSim, action: () => Promise<unknown>): Promise<Record<string, number>> {
+  const before = sim.calls();
+  await action();
+  return callsSince(before, sim.calls());
+}
+
 export function callsSince(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
   const delta: Record<string, number> = {};
   for (const [route, count] of Object.entries(after)) {

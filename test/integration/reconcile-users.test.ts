@@ -1,4 +1,4 @@
-import { callsSince, openReconcileHarness, type ReconcileHarness } from './reconcile-harness';
+import { callsDuring, openReconcileHarness, type ReconcileHarness } from './reconcile-harness';
 
 /** The user reconciler against real Redis and the Coder simulator, driving the store directly. */
 let h: ReconcileHarness;
@@ -11,12 +11,7 @@ afterEach(async () => {
   await h.close();
 });
 
-/** Runs `action` and returns the simulator calls it caused. */
-async function counting(action: () => Promise<unknown>): Promise<Record<string, number>> {
-  const before = h.sim.calls();
-  await action();
-  return callsSince(before, h.sim.calls());
-}
+const counting = (action: () => Promise<unknown>) => callsDuring(h.sim, action);
 
 function simUser(coderId: string) {
   return h.sim.users().find((u) => u.id === coderId && !u.deleted);
