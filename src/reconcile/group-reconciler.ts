@@ -72,7 +72,7 @@ export class GroupReconciler implements Reconciler {
   private async apply(id: string, desired: DesiredGroupState | null, operation: GroupOperation, progress: Progress<AppliedGroupState>): Promise<Step> {
     const { coder } = this.deps;
     if (operation.op === 'createGroup') {
-      progress.applied = await this.createOrAdopt(id, operation, desired!.name);
+      progress.applied = await this.createOrAdopt(id, operation, desired!.name, progress);
       return 'replan';
     }
     const applied = progress.applied!;
@@ -102,12 +102,12 @@ export class GroupReconciler implements Reconciler {
   }
 
   /** On 409 the Coder group with that name is adopted unless another SCIM group claims it; then the next suffix. */
-  private createOrAdopt(id: string, operation: Extract<GroupOperation, { op: 'createGroup' }>, mappedName: string): Promise<AppliedGroupState> {
+  private createOrAdopt(id: string, operation: Extract<GroupOperation, { op: 'createGroup' }>, mappedName: string, progress: Progress<AppliedGroupState>): Promise<AppliedGroupState> {
     const { coder } = this.deps;
     return firstFreeName(operation.name, GROUP_NAME_MAX, async (name) => {
       try {
         const group = await coder.createGroup(operation.orgId, { name, display_name: operation.display_name });
-        await this.deps.claims.claim('group', group.id, id);
+        progress.createdCoderIds.push(group.id);
         return this.appliedFrom(group, mappedName);
       } catch (err) {
         if (!isConflict(err)) throw err;

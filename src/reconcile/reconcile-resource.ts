@@ -48,6 +48,11 @@ export interface Progress<Applied> {
   notes: string[];
   operations: string[];
   followUps: { kind: ResourceKind; id: string }[];
+  /**
+   * Coder ids this run created. A new id can have no other holder, so its claim needs no round trip of its
+   * own: it is written atomically with the sync status that names it.
+   */
+  createdCoderIds: string[];
 }
 
 export interface ResourceSteps<Applied> {
@@ -77,12 +82,12 @@ export async function reconcileResource<Applied extends { coderId: string }>(
   if (!options.force && lastError?.permanent && lastError.version === version) return done({ outcome: 'skipped', operations: [], error: lastError });
 
   const before = sync?.applied;
-  const progress: Progress<Applied> = { applied: before, notes: [], operations: [], followUps: [] };
+  const progress: Progress<Applied> = { applied: before, notes: [], operations: [], followUps: [], createdCoderIds: [] };
   try {
     await steps.converge(id, stored, progress);
   } catch (err) {
     const error = syncErrorOf(err, version, now());
-    await store.setSync<Applied>(kind, id, { ...sync, applied: progress.applied, lastError: error });
+    await store.setSync<Applied>(kind, id, { ...sync, applied: progress.applied, lastError: error }, progress.createdCoderIds);
     if (!error.permanent) throw err;
     return done({ outcome: 'failed', operations: progress.operations, error });
   }
@@ -96,7 +101,7 @@ export async function reconcileResource<Applied extends { coderId: string }>(
     const status: SyncStatus<Applied> = { applied: after, appliedVersion: version, lastSuccessAt: now() };
     if (!stored) status.deleted = true;
     if (progress.notes.length > 0) status.notes = progress.notes;
-    recorded = store.setSync<Applied>(kind, id, status);
+    recorded = store.setSync<Applied>(kind, id, status, progress.createdCoderIds);
   }
   if (progress.followUps.length === 0) {
     // Sent together, executed in order on one connection: one round trip on the hot path.

@@ -66,7 +66,7 @@ export class UserReconciler implements Reconciler {
   private async apply(id: string, desired: DesiredUser | null, operation: UserOperation, progress: Progress<AppliedUserState>): Promise<Step> {
     const { coder } = this.deps;
     if (operation.op === 'createUser') {
-      progress.applied = await this.createOrAdopt(id, operation.body, desired!.username);
+      progress.applied = await this.createOrAdopt(id, operation.body, desired!.username, progress);
       return 'replan';
     }
     const applied = progress.applied!;
@@ -118,12 +118,12 @@ export class UserReconciler implements Reconciler {
    * One POST on the hot path. On 409 the existing Coder user with that username (else that e-mail) is adopted
    * unless another SCIM user claims it; a claimed username moves on to the next suffix.
    */
-  private createOrAdopt(id: string, body: CreateUserRequest, mappedUsername: string): Promise<AppliedUserState> {
+  private createOrAdopt(id: string, body: CreateUserRequest, mappedUsername: string, progress: Progress<AppliedUserState>): Promise<AppliedUserState> {
     const { coder } = this.deps;
     return firstFreeName(body.username, USERNAME_MAX, async (username) => {
       try {
         const user = await coder.createUser({ ...body, username });
-        await this.deps.claims.claim('user', user.id, id);
+        progress.createdCoderIds.push(user.id);
         return this.appliedFrom(user, mappedUsername);
       } catch (err) {
         if (!isConflict(err)) throw err;

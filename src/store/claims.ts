@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { StoreKeys } from './keys';
 import type { ResourceKind } from './types';
 
 /**
@@ -29,18 +30,20 @@ interface ClaimCommands {
 
 export class ClaimIndex {
   private readonly commands: ClaimCommands;
+  private readonly keys: StoreKeys;
 
   constructor(
     private readonly redis: Redis | Cluster,
-    private readonly prefix: string,
+    prefix: string,
   ) {
+    this.keys = new StoreKeys(prefix);
     redis.defineCommand('scimBridgeClaim', { numberOfKeys: 1, lua: CLAIM });
     redis.defineCommand('scimBridgeReleaseClaim', { numberOfKeys: 1, lua: RELEASE });
     this.commands = redis as unknown as ClaimCommands;
   }
 
   private key(kind: ResourceKind, coderId: string): string {
-    return `${this.prefix}:claim:${kind}:${coderId}`;
+    return this.keys.claim(kind, coderId);
   }
 
   /**

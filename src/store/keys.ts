@@ -48,6 +48,11 @@ export class StoreKeys {
     return this.key('sync', kind, id);
   }
 
+  /** String: which SCIM resource owns this Coder user or group (see claims.ts). */
+  claim(kind: ResourceKind, coderId: string): string {
+    return this.key('claim', kind, coderId);
+  }
+
   /** Zset of `resourceMember`s whose sync record holds a permanent error, scored by the error's time. */
   failures(): string {
     return this.key('failures');

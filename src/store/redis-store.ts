@@ -143,8 +143,8 @@ export class RedisStore implements DesiredStore {
     return guarded(() => this.sync.getMany<A>(kind, ids));
   }
 
-  setSync<A>(kind: ResourceKind, id: string, status: SyncStatus<A>): Promise<void> {
-    return guarded(() => this.sync.set(kind, id, status));
+  setSync<A>(kind: ResourceKind, id: string, status: SyncStatus<A>, createdCoderIds: string[] = []): Promise<void> {
+    return guarded(() => this.sync.set(kind, id, status, createdCoderIds));
   }
 
   deleteSync(kind: ResourceKind, id: string): Promise<void> {

@@ -24,10 +24,11 @@ export class SyncRecords {
     return values.map((json) => decodeSync<A>(json));
   }
 
-  async set<A>(kind: ResourceKind, id: string, status: SyncStatus<A>): Promise<void> {
+  async set<A>(kind: ResourceKind, id: string, status: SyncStatus<A>, createdCoderIds: string[] = []): Promise<void> {
     const { keys } = this.ctx;
     const member = resourceMember(kind, id);
     const multi = this.ctx.redis.multi().set(keys.sync(kind, id), JSON.stringify(status)).sadd(keys.syncIds(kind), id);
+    for (const coderId of createdCoderIds) multi.set(keys.claim(kind, coderId), id);
     if (status.lastError?.permanent) multi.zadd(keys.failures(), status.lastError.at, member);
     else multi.zrem(keys.failures(), member);
     await execPipeline(multi);

@@ -173,8 +173,12 @@ export interface DesiredStore {
   getSync<A>(kind: ResourceKind, id: string): Promise<SyncStatus<A> | null>;
   /** One round trip for any number of ids, in their order (null where there is none). */
   getSyncs<A>(kind: ResourceKind, ids: string[]): Promise<(SyncStatus<A> | null)[]>;
-  /** Also adds the resource to the failure index when `lastError.permanent`, and removes it otherwise. */
-  setSync<A>(kind: ResourceKind, id: string, status: SyncStatus<A>): Promise<void>;
+  /**
+   * Also adds the resource to the failure index when `lastError.permanent`, and removes it otherwise.
+   * `createdCoderIds` are Coder ids this resource's reconcile just created: claimed for it in the same atomic
+   * write (a new id can have no other holder), so no sync status ever names an unclaimed Coder id.
+   */
+  setSync<A>(kind: ResourceKind, id: string, status: SyncStatus<A>, createdCoderIds?: string[]): Promise<void>;
   deleteSync(kind: ResourceKind, id: string): Promise<void>;
   /** O(failures), however many resources are managed. */
   permanentFailures(limit: number): Promise<PermanentFailures>;

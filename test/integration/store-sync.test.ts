@@ -1,3 +1,4 @@
+import { ClaimIndex } from '../../src/store/claims';
 import type { SyncError } from '../../src/store/types';
 import { deleteTestKeys, openTestStore } from './store-fixtures';
 
@@ -86,5 +87,19 @@ describe('RedisStore failure index', () => {
     const mget = jest.spyOn(t.redis, 'mget');
     expect(await store.permanentFailures(0)).toEqual({ total: { user: 3, group: 1 }, items: [] });
     expect(mget).not.toHaveBeenCalled();
+  });
+});
+
+describe('RedisStore setSync with created Coder ids', () => {
+  test('claims the created ids for the resource in the same write, readable through the claim index', async () => {
+    const claims = new ClaimIndex(t.redis, t.prefix);
+    await store.setSync('user', 'scim-created', { applied: { coderId: 'coder-new' } }, ['coder-new']);
+    expect(await claims.holder('user', 'coder-new')).toBe('scim-created');
+    expect(await claims.holder('group', 'coder-new')).toBeNull();
+    // One MULTI carries both: no sync status without its claim.
+    const multi = jest.spyOn(t.redis, 'multi');
+    await store.setSync('group', 'scim-group', { applied: { coderId: 'coder-g' } }, ['coder-g']);
+    expect(multi).toHaveBeenCalledTimes(1);
+    expect(await claims.holder('group', 'coder-g')).toBe('scim-group');
   });
 });
