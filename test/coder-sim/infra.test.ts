@@ -293,3 +293,17 @@ test('close() stops the server', async () => {
   await other.close();
   await expect(request(`${other.url}/api/v2/buildinfo`)).rejects.toThrow();
 });
+
+test('userCount counts the users that are not deleted, as users() lists them', async () => {
+  const sim = await startCoderSim();
+  try {
+    const kept = sim.direct.createUser({ username: 'count-kept', email: 'count-kept@example.com' });
+    const gone = sim.direct.createUser({ username: 'count-gone', email: 'count-gone@example.com' });
+    sim.direct.deleteUser(gone.id);
+    expect(sim.userCount()).toBe(sim.users().length);
+    expect(sim.users().map((u) => u.id)).toContain(kept.id);
+    expect(sim.userCount()).toBe(2); // the owner and count-kept
+  } finally {
+    await sim.close();
+  }
+});

@@ -241,6 +241,7 @@ export async function startCoderSim(opts: CoderSimOptions = {}): Promise<CoderSi
       if (o.rateLimitPerMinute !== undefined) limiter.reset();
     },
     users: () => state.sortedUsers().map(simUser),
+    userCount: () => state.liveUserCount(),
     groups: (orgId?: string) => {
       const oid = orgId === undefined ? undefined : mustOrg(orgId).id;
       return [...state.groups.values()].filter((g) => oid === undefined || g.organization_id === oid).map(simGroup);

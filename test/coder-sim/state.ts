@@ -182,6 +182,13 @@ export class State {
   }
 
   /** Non-deleted users ordered by lower(username). Cached until the next change. */
+  /** Users not deleted, whatever their status. */
+  liveUserCount(): number {
+    let count = 0;
+    for (const user of this.users.values()) if (!user.deleted) count++;
+    return count;
+  }
+
   sortedUsers(): UserRec[] {
     if (!this.sorted) {
       const rows = [...this.users.values()]

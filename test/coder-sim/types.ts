@@ -72,6 +72,8 @@ export interface CoderSim {
   defaultOrgId: string;
   setOptions(o: Partial<CoderSimOptions>): void;
   users(): SimUser[];
+  /** Non-deleted users, owner included: cheap, for watchers that poll while the simulator is under load. */
+  userCount(): number;
   groups(orgId?: string): SimGroup[];
   orgMembers(orgId?: string): string[];
   direct: CoderSimDirect;
