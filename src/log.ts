@@ -18,7 +18,12 @@ export const REDACTED_PATHS = [
   'config.adminToken',
 ];
 
-export function createLogger(level = 'info', destination?: pino.DestinationStream): Logger {
+/**
+ * Standard output is written asynchronously: a synchronous write blocks the event loop whenever the reader
+ * of the pipe (a log collector, a container runtime) falls behind, stalling every request and reconcile.
+ * pino flushes what is buffered when the process exits.
+ */
+export function createLogger(level = 'info', destination: pino.DestinationStream = pino.destination({ dest: 1, sync: false })): Logger {
   return pino(
     {
       level,

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { startCoderSim, type CoderSim } from '../coder-sim';
@@ -80,3 +80,20 @@ test('an unknown command prints the usage and exits 2', async () => {
   expect(result.code).toBe(2);
   expect(result.stderr).toContain('usage: coder-scim-bridge');
 });
+
+test('log lines written asynchronously are all flushed when the process exits on SIGTERM', async () => {
+  const child = spawn(TSX, ['src/main.ts', 'serve'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...baseEnv(), PORT: '0', HOST: '127.0.0.1', REDIS_PREFIX: `cli-flush-${process.pid}` },
+  });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  const deadline = Date.now() + 30_000;
+  while (!stdout.includes('"event":"listening"') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  expect(await exited).toBe(0);
+  const events = stdout.trim().split('\n').map((line) => JSON.parse(line).event);
+  expect(events).toEqual(expect.arrayContaining(['redis_connected', 'listening', 'shutdown', 'stopped']));
+  expect(events[events.length - 1]).toBe('stopped');
+}, 60_000);
