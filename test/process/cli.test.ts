@@ -1,7 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { startCoderSim, type CoderSim } from '../coder-sim';
+import { deleteKeys } from '../e2e/harness';
 
 /** `coder-scim-bridge check` and the CLI's usage and configuration errors, run as a real process. */
 
@@ -82,9 +84,10 @@ test('an unknown command prints the usage and exits 2', async () => {
 });
 
 test('log lines written asynchronously are all flushed when the process exits on SIGTERM', async () => {
+  const prefix = `cli-flush-${process.pid}`;
   const child = spawn(TSX, ['src/main.ts', 'serve'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...baseEnv(), PORT: '0', HOST: '127.0.0.1', REDIS_PREFIX: `cli-flush-${process.pid}` },
+    env: { PATH: process.env.PATH ?? '', ...baseEnv(), PORT: '0', HOST: '127.0.0.1', REDIS_PREFIX: prefix },
   });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -96,4 +99,7 @@ test('log lines written asynchronously are all flushed when the process exits on
   const events = stdout.trim().split('\n').map((line) => JSON.parse(line).event);
   expect(events).toEqual(expect.arrayContaining(['redis_connected', 'listening', 'shutdown', 'stopped']));
   expect(events[events.length - 1]).toBe('stopped');
+  const redis = new Redis();
+  await deleteKeys(redis, prefix);
+  redis.disconnect();
 }, 60_000);
