@@ -47,7 +47,8 @@ export class AuthError extends ScimError {
 
 export class TooManyAuthFailures extends ScimError {
   constructor(readonly retryAfterSeconds: number) {
-    super(429, `Too many failed authentications from this address; retry in ${retryAfterSeconds} s`, 'tooMany');
+    // No scimType: RFC 7644's "tooMany" is a 400 about result sizes, not a rate limit.
+    super(429, `Too many failed authentications from this address; retry in ${retryAfterSeconds} s`);
   }
 }
 
