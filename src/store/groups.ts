@@ -5,6 +5,7 @@ import { CONFLICT, retryOnConflict, scriptOutcome, type Attempt } from './optimi
 import { execPipeline } from './pipeline';
 import { decodeRecord, RECORD_FIELDS } from './record';
 import { ResourceReader } from './resources';
+import { updateRecord } from './update';
 import {
   StoreError,
   type GroupIndexFields,
@@ -39,19 +40,9 @@ export class GroupRecords {
   }
 
   update(id: string, mutate: GroupMutation): Promise<StoredResource> {
-    const { keys } = this.ctx;
-    return retryOnConflict(`group ${id}`, async () => {
-      const current = await this.reader.read(id);
-      if (!current) throw new StoreError('not_found', `group ${id} not found`);
-      const next = mutate(current.resource);
-      const now = Date.now();
-      const delta = indexDelta(groupIndexKeys(keys, current.fields), groupIndexKeys(keys, next.fields));
-      const write = { kind: 'group' as const, id, expectedVersion: current.resource.version, doc: next.doc, fields: next.fields, delta, now };
-      const reply = scriptOutcome(await this.ctx.runScript('scimBridgeWriteResource', writeResourceCall(keys, write)), `group ${id}`);
-      if (reply === CONFLICT) return CONFLICT;
-      return { ...current.resource, version: Number(reply[1]), lastModified: now, doc: next.doc };
-    });
+    return updateRecord(this.ctx, 'group', this.reader, groupIndexKeys, id, mutate);
   }
+
 
   /** O(group size): every member's reverse entry goes too. */
   delete(id: string): Promise<boolean> {

@@ -5,6 +5,7 @@ import { CONFLICT, retryOnConflict, scriptOutcome } from './optimistic';
 import { execPipeline } from './pipeline';
 import { decodeRecord, RECORD_FIELDS } from './record';
 import { ResourceReader } from './resources';
+import { updateRecord } from './update';
 import { StoreError, type ScimDocument, type StoredResource, type UserIndexFields, type UserMutation } from './types';
 
 /** Users: records, their unique userName and their email/externalId indexes. */
@@ -26,19 +27,9 @@ export class UserRecords {
   }
 
   update(id: string, mutate: UserMutation): Promise<StoredResource> {
-    const { keys } = this.ctx;
-    return retryOnConflict(`user ${id}`, async () => {
-      const current = await this.reader.read(id);
-      if (!current) throw new StoreError('not_found', `user ${id} not found`);
-      const next = mutate(current.resource);
-      const now = Date.now();
-      const delta = indexDelta(userIndexKeys(keys, current.fields), userIndexKeys(keys, next.fields));
-      const write = { kind: 'user' as const, id, expectedVersion: current.resource.version, doc: next.doc, fields: next.fields, delta, now };
-      const reply = scriptOutcome(await this.ctx.runScript('scimBridgeWriteResource', writeResourceCall(keys, write)), `user ${id}`);
-      if (reply === CONFLICT) return CONFLICT;
-      return { ...current.resource, version: Number(reply[1]), lastModified: now, doc: next.doc };
-    });
+    return updateRecord(this.ctx, 'user', this.reader, userIndexKeys, id, mutate);
   }
+
 
   delete(id: string): Promise<{ deleted: boolean; groupIds: string[] }> {
     const { keys } = this.ctx;
