@@ -84,8 +84,18 @@ function expectedView(users: ModelUser[], groups: ModelGroup[], deletePolicy: 's
  */
 /** Covers a 60 s rate-limit pause. */
 const SETTLE_TIMEOUT_MS = 150_000;
-async function settleBeforeDeletes(e2e: E2E): Promise<void> {
+/**
+ * The end both IdPs share: once Coder has caught up, DELETE one user and the fourth group. The wait keeps a user
+ * created and deleted while Coder fails from never reaching Coder, which would make "deleted = suspended" moot.
+ */
+async function finishWithDeletes(e2e: E2E, scim: ScimWriter, users: ModelUser[], groups: ModelGroup[]): Promise<SequenceRun> {
   await e2e.waitForConvergence(SETTLE_TIMEOUT_MS);
+  const [leaver, removedGroup] = [users[6], groups[3]];
+  await scim.send('DELETE', `/Users/${leaver.scimId}`, undefined, 204);
+  leaver.deleted = true;
+  await scim.send('DELETE', `/Groups/${removedGroup.scimId}`, undefined, 204);
+  removedGroup.deleted = true;
+  return { scimWrites: scim.writes, expected: (policy) => expectedView(users, groups, policy) };
 }
 
 /** Index ranges of the four groups' first members, the same for both IdPs. */
@@ -149,7 +159,7 @@ export async function runOktaSequence(e2e: E2E, options: SequenceOptions): Promi
   await setActive(users[3], false);
   await setActive(users[3], true);
 
-  const [engineering, design, , contractors] = groups;
+  const [engineering, design] = groups;
   const leaving = users[5];
   const joining = users[10];
   await scim.send(
@@ -171,13 +181,7 @@ export async function runOktaSequence(e2e: E2E, options: SequenceOptions): Promi
   design.name = design.displayName.replaceAll(' ', '-');
   await scim.send('PATCH', `/Groups/${design.scimId}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { id: design.scimId, displayName: design.displayName } }] }, 204);
 
-  await settleBeforeDeletes(e2e);
-  await scim.send('DELETE', `/Users/${users[6].scimId}`, undefined, 204);
-  users[6].deleted = true;
-  await scim.send('DELETE', `/Groups/${contractors.scimId}`, undefined, 204);
-  contractors.deleted = true;
-
-  return { scimWrites: scim.writes, expected: (policy) => expectedView(users, groups, policy) };
+  return finishWithDeletes(e2e, scim, users, groups);
 }
 
 /**
@@ -241,7 +245,7 @@ export async function runEntraSequence(e2e: E2E, options: SequenceOptions): Prom
   await setActive(users[3], false);
   await setActive(users[3], true);
 
-  const [engineering, design, , contractors] = groups;
+  const [engineering, design] = groups;
   const leaving = [users[4], users[5]];
   await patch(`/Groups/${engineering.scimId}`, [{ op: 'Remove', path: 'members', value: leaving.map((user) => ({ value: user.scimId })) }]);
   for (const user of leaving) engineering.members.delete(user);
@@ -252,11 +256,5 @@ export async function runEntraSequence(e2e: E2E, options: SequenceOptions): Prom
   design.name = design.displayName.replaceAll(' ', '-');
   await patch(`/Groups/${design.scimId}`, [{ op: 'Replace', path: 'displayName', value: design.displayName }]);
 
-  await settleBeforeDeletes(e2e);
-  await scim.send('DELETE', `/Users/${users[6].scimId}`, undefined, 204);
-  users[6].deleted = true;
-  await scim.send('DELETE', `/Groups/${contractors.scimId}`, undefined, 204);
-  contractors.deleted = true;
-
-  return { scimWrites: scim.writes, expected: (policy) => expectedView(users, groups, policy) };
+  return finishWithDeletes(e2e, scim, users, groups);
 }
