@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Queue, type Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { CoderClient } from '../../src/coder';
 import { createLogger } from '../../src/log';
 import { RECONCILE_QUEUE, type ReconcileJobData } from '../../src/queue/jobs';
@@ -14,6 +14,7 @@ import { ClaimIndex } from '../../src/store/claims';
 import type { ScimDocument } from '../../src/store/types';
 import { startCoderSim, type CoderSim } from '../coder-sim';
 import { deleteTestKeys, openTestStore, type TestStore } from './store-fixtures';
+import { testRedis } from '../redis';
 
 /** The BullMQ worker end to end: producer -> queue -> worker -> reconcilers -> Coder simulator. */
 
@@ -39,7 +40,7 @@ beforeEach(async () => {
   t = openTestStore();
   sim = await startCoderSim();
   coder = new CoderClient({ url: sim.url, token: sim.token, timeoutMs: 5_000, retries: 0 });
-  bullmq = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null });
+  bullmq = testRedis({ maxRetriesPerRequest: null });
   producer = new ReconcileProducer(bullmq, t.prefix);
   inspector = new Queue<ReconcileJobData>(RECONCILE_QUEUE, { connection: bullmq, prefix: t.prefix });
   lines = [];

@@ -16,6 +16,7 @@ import { ReconcileProducer } from '../../src/queue/producer';
 import { RedisStore } from '../../src/store/redis-store';
 import { createRedis } from '../../src/store/redis';
 import type { ResourceKind } from '../../src/store/types';
+import { REDIS_URL } from '../redis';
 
 /**
  * A real bridge HTTP server for integration tests: real Redis under a random key prefix, a real
@@ -72,6 +73,7 @@ export async function startScimServer(options: ServerOptions = {}): Promise<Scim
     CODER_URL: 'http://127.0.0.1:9',
     CODER_SESSION_TOKEN: 'unused',
     SCIM_BEARER_TOKEN: tokens.join(','),
+    REDIS_URL,
     REDIS_PREFIX: prefix,
     LOG_LEVEL: 'silent',
     ...(options.adminToken && { ADMIN_TOKEN: options.adminToken }),

@@ -1,9 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { startCoderSim, type CoderSim } from '../coder-sim';
 import { deleteKeys } from '../e2e/harness';
+import { REDIS_URL, testRedis } from '../redis';
 
 /** `coder-scim-bridge check` and the CLI's usage and configuration errors, run as a real process. */
 
@@ -27,7 +28,7 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
-const baseEnv = () => ({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.token, SCIM_BEARER_TOKEN: 'cli-test-token', REDIS_PREFIX: 'cli-test' });
+const baseEnv = () => ({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.token, SCIM_BEARER_TOKEN: 'cli-test-token', REDIS_URL, REDIS_PREFIX: `cli-test-${randomUUID()}` });
 
 test('check prints one ok line per check and exits 0 against a healthy Coder and Redis', async () => {
   const result = await cli(['check'], baseEnv());
@@ -84,7 +85,7 @@ test('an unknown command prints the usage and exits 2', async () => {
 });
 
 test('log lines written asynchronously are all flushed when the process exits on SIGTERM', async () => {
-  const prefix = `cli-flush-${process.pid}`;
+  const prefix = `cli-flush-${randomUUID()}`;
   const child = spawn(TSX, ['src/main.ts', 'serve'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...baseEnv(), PORT: '0', HOST: '127.0.0.1', REDIS_PREFIX: prefix },
@@ -99,7 +100,7 @@ test('log lines written asynchronously are all flushed when the process exits on
   const events = stdout.trim().split('\n').map((line) => JSON.parse(line).event);
   expect(events).toEqual(expect.arrayContaining(['redis_connected', 'listening', 'shutdown', 'stopped']));
   expect(events[events.length - 1]).toBe('stopped');
-  const redis = new Redis();
+  const redis = testRedis();
   await deleteKeys(redis, prefix);
   redis.disconnect();
 }, 60_000);

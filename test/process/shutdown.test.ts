@@ -1,10 +1,11 @@
 import { connect, type Socket } from 'node:net';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RECONCILE_QUEUE } from '../../src/queue/jobs';
 import type { AppliedUser } from '../../src/store/types';
 import { spawnBridge, type BridgeProcess } from '../e2e/bridge-process';
-import { oktaUser, REDIS_URL, startE2E, type E2E } from '../e2e/harness';
+import { oktaUser, startE2E, type E2E } from '../e2e/harness';
+import { testRedis } from '../redis';
 
 /**
  * The bridge as a real process, stopped the two ways Kubernetes stops a pod. SIGTERM: requests in flight are
@@ -29,7 +30,7 @@ beforeEach(async () => {
       return bridge;
     },
   });
-  queueRedis = new Redis(REDIS_URL);
+  queueRedis = testRedis();
   queue = new Queue(RECONCILE_QUEUE, { connection: queueRedis, prefix: e2e.prefix });
 });
 
