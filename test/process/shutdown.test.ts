@@ -25,6 +25,8 @@ let queue: Queue;
 beforeEach(async () => {
   e2e = await startE2E({
     sim: { latencyMs: CODER_LATENCY_MS },
+    // After SIGKILL the reconciles that were running are retried once their lock expires: 2 s, not 10 s.
+    env: { WORKER_LOCK_DURATION: '2s' },
     launch: async (env) => {
       bridge = await spawnBridge(env);
       return bridge;
