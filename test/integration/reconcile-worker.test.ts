@@ -15,6 +15,7 @@ import type { ScimDocument } from '../../src/store/types';
 import { startCoderSim, type CoderSim } from '../coder-sim';
 import { deleteTestKeys, openTestStore, type TestStore } from './store-fixtures';
 import { testRedis } from '../redis';
+import { waitFor } from '../wait-for';
 
 /** The BullMQ worker end to end: producer -> queue -> worker -> reconcilers -> Coder simulator. */
 
@@ -93,14 +94,6 @@ function seeded(seed: number): () => number {
     x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
     return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
   };
-}
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the condition');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function settled(): Promise<boolean> {

@@ -18,6 +18,7 @@ import { ClaimIndex } from '../../src/store/claims';
 import type { ScimDocument, SyncStatus } from '../../src/store/types';
 import { startCoderSim, type CoderSim } from '../coder-sim';
 import { testRedis } from '../redis';
+import { waitFor } from '../wait-for';
 import { deleteTestKeys, openTestStore, type TestStore } from './store-fixtures';
 
 /**
@@ -46,14 +47,6 @@ export interface ResyncHarness extends TestStore {
   userSync(id: string): Promise<SyncStatus<AppliedUserState> | null>;
   groupSync(id: string): Promise<SyncStatus<AppliedGroupState> | null>;
   close(): Promise<void>;
-}
-
-export async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what = 'the condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 export async function openResyncHarness(): Promise<ResyncHarness> {
