@@ -2,7 +2,8 @@ import type { CoderClient } from '../coder/client';
 import { CoderApiError, isNotFound } from '../coder/errors';
 import type { Group } from '../coder/types';
 import type { StoredResource } from '../store/types';
-import { firstFreeName, isConflict, takeClaim } from './adoption';
+import { firstFreeName, isConflict, takeClaim, type AdoptionPolicy } from './adoption';
+import { groupAdoption } from './adoption-rules';
 import { ReconcileError } from './errors';
 import { GROUP_NAME_MAX, mapGroup } from './mapping';
 import { planGroup, type AppliedGroupState, type AppliedUserState, type DesiredGroupState, type GroupOperation, type PlanContext } from './plan';
@@ -17,6 +18,7 @@ export interface GroupReconcilerDeps extends ReconcileDeps {
   ctx: PlanContext;
   /** Coder's template_rbac feature, checked once at worker start (see groupsLicensed). */
   groupsLicensed: boolean;
+  adoption: AdoptionPolicy;
 }
 
 type Step = 'continue' | 'replan';
@@ -101,9 +103,12 @@ export class GroupReconciler implements Reconciler {
     }
   }
 
-  /** On 409 the Coder group with that name is adopted unless another SCIM group claims it; then the next suffix. */
+  /**
+   * On 409 the Coder group with that name is another SCIM group's (then the next suffix is tried), or an existing
+   * group, adopted only when ADOPT_GROUPS lists it: otherwise a permanent conflict that leaves it untouched.
+   */
   private createOrAdopt(id: string, operation: Extract<GroupOperation, { op: 'createGroup' }>, mappedName: string, progress: Progress<AppliedGroupState>): Promise<AppliedGroupState> {
-    const { coder } = this.deps;
+    const { coder, claims } = this.deps;
     return firstFreeName(operation.name, GROUP_NAME_MAX, async (name) => {
       try {
         const group = await coder.createGroup(operation.orgId, { name, display_name: operation.display_name });
@@ -113,6 +118,12 @@ export class GroupReconciler implements Reconciler {
         if (!isConflict(err)) throw err;
         const existing = await coder.groupByName(operation.orgId, name);
         if (!existing) throw new ReconcileError('not_converging', `Coder answered 409 for group "${name}" but holds no group of that name`, false);
+        // A group another SCIM group claims is the bridge's own (a suffix resolves the clash, see takeClaim); an
+        // unclaimed one existed before the bridge, and only ADOPT_GROUPS lets the bridge take it over.
+        if ((await claims.holder('group', existing.id)) === null) {
+          const verdict = groupAdoption(existing, this.deps.adoption.groups);
+          if (!verdict.adopt) throw new ReconcileError('conflict', verdict.reason, true);
+        }
         if ((await takeClaim(this.deps, 'group', existing.id, id)).taken) return this.appliedFrom(existing, mappedName);
         throw err;
       }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { CoderClient } from '../../src/coder';
 import { createLogger } from '../../src/log';
+import { tokenUserIdOf, type AdoptionPolicy } from '../../src/reconcile/adoption';
+import { parseAdoptGroups } from '../../src/reconcile/adoption-rules';
 import { GroupReconciler } from '../../src/reconcile/group-reconciler';
 import { groupsLicensed } from '../../src/reconcile/licence';
 import type { AppliedGroupState, AppliedUserState, PlanContext } from '../../src/reconcile/plan';
@@ -48,7 +50,8 @@ function emailsOf(doc: ScimDocument): string[] {
   return (Array.isArray(doc.emails) ? doc.emails : []).map((e) => String((e as { value: unknown }).value));
 }
 
-export async function openReconcileHarness(): Promise<ReconcileHarness> {
+/** `adoptGroups`: ADOPT_GROUPS as an operator would write it (default: empty). */
+export async function openReconcileHarness(options: { adoptGroups?: string } = {}): Promise<ReconcileHarness> {
   const testStore = openTestStore();
   const { store, redis, prefix } = testStore;
   const sim = await startCoderSim();
@@ -57,8 +60,9 @@ export async function openReconcileHarness(): Promise<ReconcileHarness> {
   const queue = new RecordingQueue();
   const ctx: PlanContext = { deletePolicy: 'suspend', loginType: 'oidc', orgId: sim.defaultOrgId };
   const logger = createLogger('silent');
-  const userReconciler = (deletePolicy: PlanContext['deletePolicy']) => new UserReconciler({ store, claims, queue, coder, ctx: { ...ctx, deletePolicy } });
-  const groupReconciler = (licensed: boolean) => new GroupReconciler({ store, claims, queue, coder, ctx, groupsLicensed: licensed });
+  const adoption: AdoptionPolicy = { tokenUserId: tokenUserIdOf(coder), groups: parseAdoptGroups(options.adoptGroups) };
+  const userReconciler = (deletePolicy: PlanContext['deletePolicy']) => new UserReconciler({ store, claims, queue, coder, adoption, ctx: { ...ctx, deletePolicy } });
+  const groupReconciler = (licensed: boolean) => new GroupReconciler({ store, claims, queue, coder, adoption, ctx, groupsLicensed: licensed });
 
   return {
     ...testStore,
