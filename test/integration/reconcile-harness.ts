@@ -36,6 +36,8 @@ export interface ReconcileHarness extends TestStore {
   groups: GroupReconciler;
   /** A user reconciler with another delete policy, on the same store and Coder. */
   usersWithPolicy(deletePolicy: PlanContext['deletePolicy']): UserReconciler;
+  /** A group reconciler under ADOPT_GROUPS as an operator would write it. */
+  groupsAdopting(adoptGroups: string): GroupReconciler;
   /** Group reconcilers built after a fresh entitlements check, as a worker start does. */
   groupsAfterLicenceCheck(): Promise<GroupReconciler>;
   addUser(userName: string, extra?: Record<string, unknown>): Promise<StoredResource>;
@@ -50,8 +52,7 @@ function emailsOf(doc: ScimDocument): string[] {
   return (Array.isArray(doc.emails) ? doc.emails : []).map((e) => String((e as { value: unknown }).value));
 }
 
-/** `adoptGroups`: ADOPT_GROUPS as an operator would write it (default: empty). */
-export async function openReconcileHarness(options: { adoptGroups?: string } = {}): Promise<ReconcileHarness> {
+export async function openReconcileHarness(): Promise<ReconcileHarness> {
   const testStore = openTestStore();
   const { store, redis, prefix } = testStore;
   const sim = await startCoderSim();
@@ -60,9 +61,10 @@ export async function openReconcileHarness(options: { adoptGroups?: string } = {
   const queue = new RecordingQueue();
   const ctx: PlanContext = { deletePolicy: 'suspend', loginType: 'oidc', orgId: sim.defaultOrgId };
   const logger = createLogger('silent');
-  const adoption: AdoptionPolicy = { tokenUserId: tokenUserIdOf(coder), groups: parseAdoptGroups(options.adoptGroups) };
+  const adoption: AdoptionPolicy = { tokenUserId: tokenUserIdOf(coder), groups: parseAdoptGroups(undefined) };
   const userReconciler = (deletePolicy: PlanContext['deletePolicy']) => new UserReconciler({ store, claims, queue, coder, adoption, ctx: { ...ctx, deletePolicy } });
-  const groupReconciler = (licensed: boolean) => new GroupReconciler({ store, claims, queue, coder, adoption, ctx, groupsLicensed: licensed });
+  const groupReconciler = (licensed: boolean, adoptGroups?: string) =>
+    new GroupReconciler({ store, claims, queue, coder, ctx, groupsLicensed: licensed, adoption: { ...adoption, groups: parseAdoptGroups(adoptGroups) } });
 
   return {
     ...testStore,
@@ -74,6 +76,7 @@ export async function openReconcileHarness(options: { adoptGroups?: string } = {
     users: userReconciler('suspend'),
     groups: groupReconciler(true),
     usersWithPolicy: userReconciler,
+    groupsAdopting: (adoptGroups) => groupReconciler(true, adoptGroups),
     groupsAfterLicenceCheck: async () => groupReconciler(await groupsLicensed(coder, logger)),
     addUser: (userName, extra = {}) => {
       const doc: ScimDocument = { id: randomUUID(), userName, emails: [{ value: `${userName.replace(/@.*/, '')}@example.com`, primary: true }], active: true, ...extra };
