@@ -57,6 +57,11 @@ export function privilegeOf(user: Pick<User, 'id' | 'roles'>, tokenUserId: strin
   return undefined;
 }
 
+/** The conflict of a SCIM user whose adopted Coder account has since gained a site role (or become the token user). */
+export function adoptedButPrivileged(scimId: string, username: string, privilege: string): string {
+  return `SCIM user ${scimId} was adopted as Coder user ${username}, which the bridge no longer changes: ${privilege}`;
+}
+
 export type Verdict = { adopt: true } | { adopt: false; reason: string };
 
 /** Why a Coder user whose e-mail is not the SCIM user's (but for ASCII case) is not adopted. */

@@ -3,7 +3,7 @@ import { CoderApiError, isNotFound } from '../coder/errors';
 import type { CreateUserRequest, User } from '../coder/types';
 import type { StoredResource } from '../store/types';
 import { firstFreeName, isConflict, takeClaim, type AdoptionPolicy } from './adoption';
-import { compareEmails, emailClash, privilegeOf, userAdoption } from './adoption-rules';
+import { adoptedButPrivileged, compareEmails, emailClash, privilegeOf, userAdoption } from './adoption-rules';
 import { ReconcileError } from './errors';
 import { USERNAME_MAX, mapUser, type DesiredUser } from './mapping';
 import { isNote, planUser, type AppliedUserState, type PlanContext, type UserOperation } from './plan';
@@ -131,7 +131,7 @@ export class UserReconciler implements Reconciler {
     if (!user) return;
     const privilege = privilegeOf(user, await this.deps.adoption.tokenUserId());
     if (privilege) {
-      throw new ReconcileError('conflict', `SCIM user ${id} was adopted as Coder user ${user.username}, which the bridge no longer changes: ${privilege}`, true);
+      throw new ReconcileError('conflict', adoptedButPrivileged(id, user.username, privilege), true);
     }
   }
 
