@@ -51,10 +51,11 @@ export function siteRolesOf(user: Pick<User, 'roles'>): string[] {
 
 /** Why a Coder user may never be adopted or changed by the bridge, or undefined when it is an ordinary account. */
 export function privilegeOf(user: Pick<User, 'id' | 'roles'>, tokenUserId: string): string | undefined {
-  if (user.id === tokenUserId) return "it is the bridge's own token user (GET /users/me)";
+  const reasons: string[] = [];
+  if (user.id === tokenUserId) reasons.push("it is the bridge's own token user (GET /users/me)");
   const roles = siteRolesOf(user);
-  if (roles.length > 0) return `it holds the site role${roles.length > 1 ? 's' : ''} ${roles.join(', ')}`;
-  return undefined;
+  if (roles.length > 0) reasons.push(`it holds the site role${roles.length > 1 ? 's' : ''} ${roles.join(', ')}`);
+  return reasons.length > 0 ? reasons.join(', and ') : undefined;
 }
 
 /** The conflict of a SCIM user whose adopted Coder account has since gained a site role (or become the token user). */

@@ -85,9 +85,17 @@ export class GroupReconciler implements Reconciler {
         return 'continue';
       }
       const { name, ...rest } = operation;
-      const patch = (newName: string | undefined) => coder.patchGroup(applied.coderId, { ...rest, ...(newName === undefined ? {} : { name: newName }) });
+      const { removable, kept } = await this.splitRemovals(rest.remove_users);
+      const forget = (members: string[]) => members.filter((memberId) => !kept.has(memberId));
+      if (name === undefined && rest.display_name === undefined && rest.add_users.length === 0 && removable.length === 0) {
+        progress.applied = { ...applied, memberCoderIds: forget(applied.memberCoderIds) };
+        return 'continue';
+      }
+      const patch = (newName: string | undefined) =>
+        coder.patchGroup(applied.coderId, { ...rest, remove_users: removable, ...(newName === undefined ? {} : { name: newName }) });
       const group = name === undefined ? await patch(undefined) : await firstFreeName(name, GROUP_NAME_MAX, patch);
-      progress.applied = this.appliedFrom(group, desired?.name ?? applied.mappedName);
+      const next = this.appliedFrom(group, desired?.name ?? applied.mappedName);
+      progress.applied = { ...next, memberCoderIds: forget(next.memberCoderIds) };
       return 'continue';
     } catch (err) {
       if (isDuplicateMember(err)) {
@@ -128,6 +136,19 @@ export class GroupReconciler implements Reconciler {
         throw err;
       }
     });
+  }
+
+  /**
+   * The bridge removes only the grants it may manage: members that are Coder users of SCIM users (claimed). Others,
+   * such as the existing members of an adopted group, privileged accounts among them, stay; the bridge then
+   * forgets them, so that it does not plan their removal again.
+   */
+  private async splitRemovals(memberIds: string[]): Promise<{ removable: string[]; kept: Set<string> }> {
+    const holders = await this.deps.claims.holders('user', memberIds);
+    return {
+      removable: memberIds.filter((_, i) => holders[i] !== null),
+      kept: new Set(memberIds.filter((_, i) => holders[i] === null)),
+    };
   }
 
   private appliedFrom(group: Group, mappedName: string | undefined): AppliedGroupState {

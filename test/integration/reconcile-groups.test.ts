@@ -187,3 +187,20 @@ test('unlicensed: a group deleted before it ever reached Coder is simply done', 
   expect(await h.groupSync(group.doc.id)).toBeNull();
   expect(await h.store.pending()).toEqual([]);
 });
+
+test('an adopted group keeps the members the bridge does not manage, and does not try again to remove them', async () => {
+  const a = await provisionedUser('lou');
+  const stranger = h.sim.direct.createUser({ username: 'stranger', email: 'stranger@example.com', roles: ['template-admin'] });
+  const existing = h.sim.direct.createGroup({ name: 'Ops' });
+  h.sim.direct.addGroupMember(existing.id, stranger.id);
+  const group = await h.addGroup('Ops', [a.id]);
+  const groups = h.groupsAdopting('Ops');
+  await groups.reconcile(group.doc.id);
+  expect(simMembers(existing.id)).toEqual([a.coderId, stranger.id].sort());
+  expect((await h.groupSync(group.doc.id))?.applied?.memberCoderIds).toEqual([a.coderId]);
+
+  await h.store.changeMembers(group.doc.id, { remove: [a.id] });
+  expect(await counting(() => groups.reconcile(group.doc.id))).toEqual({ 'PATCH /api/v2/groups/{group}': 1 });
+  expect(simMembers(existing.id)).toEqual([stranger.id]);
+  expect(await counting(() => groups.reconcile(group.doc.id, { force: true }))).toEqual({});
+});
