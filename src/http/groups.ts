@@ -88,6 +88,8 @@ export function groupsRouter(ctx: ScimContext, views: ResourceViews): Router {
     const id = idParam(req);
     // Planning against the current document first rejects a bad PATCH before anything is written.
     const before = await reread(id);
+    // If-Match is checked here and again inside the attribute update's compare-and-set. Member steps apply to any
+    // version (set operations commute), so a write landing between this read and them is not detected.
     checkIfMatch(req, before);
     const { doc: changed, membership } = planGroupPatch(before.doc, req.body);
     if (changed) {
