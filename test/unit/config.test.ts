@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseDuration } from '../../src/config';
@@ -87,6 +87,21 @@ describe('token rules', () => {
   test('the placeholders of the examples are refused, even when long enough', () => {
     expect(problemsOf({ ...minimal, SCIM_BEARER_TOKEN: 'replace-with-a-long-random-token' })).toEqual([expect.stringMatching(/^SCIM_BEARER_TOKEN is a placeholder/)]);
     expect(problemsOf({ ...minimal, ADMIN_TOKEN: 'replace-with-another-long-random-token' })).toEqual([expect.stringMatching(/^ADMIN_TOKEN is a placeholder/)]);
+  });
+
+  test('every placeholder value the repository shows (config/, docs/, README.md) is refused as a token', () => {
+    const root = join(__dirname, '..', '..');
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? files(join(dir, entry.name)) : [join(dir, entry.name)]));
+    const text = [...files(join(root, 'config')), ...files(join(root, 'docs')), join(root, 'README.md')].map((file) => readFileSync(file, 'utf8')).join('\n');
+    const placeholders = [...new Set(text.match(/replace-with-[\w-]+/g) ?? [])];
+    expect(placeholders).toContain('replace-with-a-long-random-token');
+    for (const placeholder of placeholders) {
+      expect(problemsOf({ ...minimal, SCIM_BEARER_TOKEN: placeholder, ADMIN_TOKEN: placeholder })).toEqual([
+        expect.stringMatching(/^SCIM_BEARER_TOKEN is a placeholder/),
+        expect.stringMatching(/^ADMIN_TOKEN is a placeholder/),
+      ]);
+    }
   });
 
   test('a token of one repeated pattern, or with a space, is refused', () => {
