@@ -12,6 +12,7 @@ import { createHttpServer } from '../../src/http/server';
 import type { AuthLimit } from '../../src/http/auth-limiter';
 import type { ReadinessProbe } from '../../src/http/health';
 import { createLogger } from '../../src/log';
+import { createMetrics } from '../../src/metrics';
 import { RECONCILE_QUEUE, reconcileJobId } from '../../src/queue/jobs';
 import { ReconcileProducer } from '../../src/queue/producer';
 import { RedisStore } from '../../src/store/redis-store';
@@ -65,6 +66,8 @@ export interface ServerOptions {
   readiness?: ReadinessProbe;
   /** Collects the server's log lines (JSON text) here instead of discarding them. */
   logLines?: string[];
+  /** Serve /metrics (behind the admin token unless METRICS_OPEN). */
+  metrics?: boolean;
 }
 
 export async function startScimServer(options: ServerOptions = {}): Promise<ScimServer> {
@@ -89,7 +92,8 @@ export async function startScimServer(options: ServerOptions = {}): Promise<Scim
   const store = new RedisStore(storeRedis, prefix);
   const producer = new ReconcileProducer(queueRedis, prefix);
   const queue = new Queue(RECONCILE_QUEUE, { connection: queueRedis, prefix });
-  const app = createApp({ config, store, producer, logger, admin: options.admin, authLimit: options.authLimit, readiness: options.readiness });
+  const metrics = options.metrics ? createMetrics({ defaultMetrics: false }) : undefined;
+  const app = createApp({ config, store, producer, logger, metrics, admin: options.admin, authLimit: options.authLimit, readiness: options.readiness });
   // The production server (its timeouts and connection cap), listening on a free loopback port.
   const server: Server = createHttpServer(config, app, logger);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
