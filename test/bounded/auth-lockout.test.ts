@@ -70,7 +70,7 @@ function adminRouter(): Router {
 }
 
 describe.each([
-  { label: 'without TRUST_PROXY (every client shares the ingress address)', env: {}, forged: {} as Record<string, string> },
+  { label: 'without TRUST_PROXY (every client shares the ingress address)', env: {} as Record<string, string>, forged: {} as Record<string, string> },
   { label: 'behind a trusted proxy, with X-Forwarded-For forged to name the IdP', env: { TRUST_PROXY: 'loopback' }, forged: { 'x-forwarded-for': '198.51.100.20' } },
 ])('a flood of bad and missing tokens $label', ({ env, forged }) => {
   let server: ScimServer;
