@@ -39,7 +39,7 @@ const notFound: RequestHandler = (req, _res, next) => next(new ScimError(404, `N
 export function createApp(deps: AppDeps): express.Express {
   const { config, logger, metrics } = deps;
   const app = baseApp(deps);
-  const gate = { limiter: new FailedAuthLimiter(deps.authLimit), failures: new AuthFailureLog(logger) };
+  const gate = authGate(deps);
   const body = jsonBodyParser(config.scim.maxBodyBytes);
   const scimAuth = bearerAuth({ scope: 'scim', tokens: new TokenSet(config.scim.tokens), ...gate });
   const adminAuth = adminBearerAuth(config, gate);
@@ -59,7 +59,7 @@ export type WorkerAppDeps = Pick<AppDeps, 'config' | 'logger' | 'metrics' | 'rea
 export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   const { config, logger, metrics } = deps;
   const app = baseApp(deps);
-  const adminAuth = adminBearerAuth(config, { limiter: new FailedAuthLimiter(deps.authLimit), failures: new AuthFailureLog(logger) });
+  const adminAuth = adminBearerAuth(config, authGate(deps));
   app.use(opsRouter({ logger, metrics, readiness: deps.readiness, metricsOpen: config.metricsOpen, adminAuth }));
   app.use(notFound);
   app.use(scimErrorHandler(logger));
@@ -85,6 +85,13 @@ const noSniff: RequestHandler = (_req, res, next) => {
   next();
 };
 
-function adminBearerAuth(config: Config, gate: Pick<BearerAuthOptions, 'limiter' | 'failures'>): RequestHandler | undefined {
+type AuthGate = Pick<BearerAuthOptions, 'limiter' | 'failures'>;
+
+/** One failure count and one failure log per process, shared by the SCIM and admin tokens. */
+function authGate({ authLimit, logger }: WorkerAppDeps): AuthGate {
+  return { limiter: new FailedAuthLimiter(authLimit), failures: new AuthFailureLog(logger) };
+}
+
+function adminBearerAuth(config: Config, gate: AuthGate): RequestHandler | undefined {
   return config.adminToken ? bearerAuth({ scope: 'admin', tokens: new TokenSet([config.adminToken]), ...gate }) : undefined;
 }
