@@ -146,13 +146,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`${variable} ${message}`);
     }
   }
+  // Checked whatever else is wrong, so that the first start lists every bad variable.
+  const tokens = (resolved.SCIM_BEARER_TOKEN ?? '').split(/[,\n]/).map((t) => t.trim()).filter(Boolean);
+  problems.push(...tokenProblems(tokens, resolved.ADMIN_TOKEN));
+  const trustProxy = resolved.TRUST_PROXY === undefined ? { value: undefined } : parseTrustProxy(resolved.TRUST_PROXY);
+  if ('problem' in trustProxy) problems.push(trustProxy.problem);
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const v = parsed.data;
-  const tokens = v.SCIM_BEARER_TOKEN.split(/[,\n]/).map((t) => t.trim()).filter(Boolean);
   if (tokens.length === 0) problems.push('SCIM_BEARER_TOKEN has no token in it');
-  problems.push(...tokenProblems(tokens, v.ADMIN_TOKEN));
-  const trustProxy = v.TRUST_PROXY === undefined ? { value: undefined } : parseTrustProxy(v.TRUST_PROXY);
-  if ('problem' in trustProxy) problems.push(trustProxy.problem);
   if (Boolean(v.TLS_CERT_FILE) !== Boolean(v.TLS_KEY_FILE)) problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   const sentinels = v.REDIS_SENTINELS ? hostPorts(v.REDIS_SENTINELS, 'REDIS_SENTINELS', problems) : undefined;
   const clusterNodes = v.REDIS_CLUSTER_NODES ? hostPorts(v.REDIS_CLUSTER_NODES, 'REDIS_CLUSTER_NODES', problems) : undefined;
