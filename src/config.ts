@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseAdoptGroups, type AdoptGroups } from './reconcile/adoption-rules';
 import { tokenProblems } from './token-rules';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy-setting';
 
@@ -74,6 +75,10 @@ const schema = z.object({
     .transform((u) => u.replace(/\/+$/, ''))
     .optional(),
   MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1_024),
+  ADOPT_GROUPS: z
+    .string()
+    .refine((text) => !text.split(',').some((name) => name.trim() === 'Everyone'), 'must not list Everyone: the organization\'s Everyone group is never adopted')
+    .optional(),
 });
 
 export interface Config {
@@ -95,6 +100,8 @@ export interface Config {
   publicUrl?: string;
   /** Open connections the HTTP server holds at most. */
   maxConnections: number;
+  /** Existing Coder groups the bridge may take over (ADOPT_GROUPS). */
+  adoptGroups: AdoptGroups;
 }
 
 /** Variables that may carry a secret, and so may come from a file instead (REDIS_URL holds a password). */
@@ -183,5 +190,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: 'value' in trustProxy ? trustProxy.value : undefined,
     publicUrl: v.PUBLIC_URL,
     maxConnections: v.MAX_CONNECTIONS,
+    adoptGroups: parseAdoptGroups(v.ADOPT_GROUPS),
   };
 }
