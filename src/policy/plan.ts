@@ -193,6 +193,15 @@ export function planUserChange(desired: UserAccess, granted: UserGrantRecord, ac
   };
 }
 
+/** Coder's user access once the calls of `change` succeeded (what the worker remembers as Coder's state). */
+export function applyUserChange(coder: CoderUserAccess, change: UserAccessChange): CoderUserAccess {
+  const organizations: Record<string, string[]> = { ...coder.organizations };
+  for (const org of change.join) organizations[org] = [];
+  for (const org of change.leave) delete organizations[org];
+  for (const [org, roles] of Object.entries(change.organizationRoles)) organizations[org] = roles.final;
+  return { siteRoles: change.siteRoles?.final ?? coder.siteRoles, organizations };
+}
+
 // ---------- groups ----------
 
 /** What the bridge set on a group because of the policy. */
