@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { PolicyError } from './policy/errors';
+import { loadPolicyFile } from './policy/load';
+import type { AccessPolicy } from './policy/schema';
 
 /**
  * Environment -> typed, validated configuration. Every problem is reported as one line naming the variable,
@@ -66,6 +69,7 @@ const schema = z.object({
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
   TRUST_PROXY: z.string().optional(),
+  ACCESS_POLICY_FILE: z.string().optional(),
 });
 
 export interface Config {
@@ -83,6 +87,8 @@ export interface Config {
   tls?: { certFile: string; keyFile: string };
   /** Express's 'trust proxy': which X-Forwarded-* hops to believe (client address, protocol, host). */
   trustProxy?: boolean | number | string;
+  /** ACCESS_POLICY_FILE, validated at start (an invalid file refuses the start, one line per problem). */
+  accessPolicy?: { file: string; policy: AccessPolicy };
 }
 
 /** "true"/"false", a hop count, or addresses/subnets (Express's own forms, e.g. "loopback, 10.0.0.0/8"). */
@@ -130,6 +136,16 @@ function hostPorts(list: string, variable: string, problems: string[]): { host: 
     });
 }
 
+function loadAccessPolicy(file: string, problems: string[]): Config['accessPolicy'] {
+  try {
+    return { file, policy: loadPolicyFile(file) };
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    problems.push(...err.problems.map((problem) => `ACCESS_POLICY_FILE ${problem}`));
+    return undefined;
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const resolved = resolveFileVariables(env, problems);
@@ -149,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const sentinels = v.REDIS_SENTINELS ? hostPorts(v.REDIS_SENTINELS, 'REDIS_SENTINELS', problems) : undefined;
   const clusterNodes = v.REDIS_CLUSTER_NODES ? hostPorts(v.REDIS_CLUSTER_NODES, 'REDIS_CLUSTER_NODES', problems) : undefined;
   if (clusterNodes && !/^\{[^}]+\}$/.test(v.REDIS_PREFIX)) problems.push('REDIS_PREFIX must be a {hash-tag} such as {scim-bridge} on Redis Cluster');
+  const accessPolicy = v.ACCESS_POLICY_FILE ? loadAccessPolicy(v.ACCESS_POLICY_FILE, problems) : undefined;
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port: v.PORT,
@@ -172,5 +189,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsOpen: v.METRICS_OPEN,
     tls: v.TLS_CERT_FILE && v.TLS_KEY_FILE ? { certFile: v.TLS_CERT_FILE, keyFile: v.TLS_KEY_FILE } : undefined,
     trustProxy: parseTrustProxy(v.TRUST_PROXY),
+    accessPolicy,
   };
 }
