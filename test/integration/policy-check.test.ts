@@ -81,7 +81,7 @@ test('with Coder: organizations, templates and roles the file names that Coder l
 });
 
 test('ACCESS_POLICY_FILE: an invalid file is refused at start with the same lines', () => {
-  const env = { CODER_URL: 'http://127.0.0.1:1', CODER_SESSION_TOKEN: 't', SCIM_BEARER_TOKEN: 's' };
+  const env = { CODER_URL: 'http://127.0.0.1:1', CODER_SESSION_TOKEN: 't', SCIM_BEARER_TOKEN: 'policy-check-test-token-0123456789abcdefghijklmnop' };
   const bad = write('start.yaml', 'version: 2\n');
   try {
     loadConfig({ ...env, ACCESS_POLICY_FILE: bad });
