@@ -98,7 +98,7 @@ describe('parsePolicy', () => {
 });
 
 describe('config/access-policy.schema.json', () => {
-  const ajv = new Ajv({ allErrors: true, strict: false });
+  const ajv = new Ajv({ allErrors: true });
   const validate = ajv.compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')));
 
   test('is what `npm run policy:schema` generates from the zod schema (no drift)', () => {
