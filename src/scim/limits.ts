@@ -1,0 +1,17 @@
+/**
+ * The sizes this server accepts, in one place: each keeps the cost of a request linear and small, and each
+ * is refused with a 400 that names it. ServiceProviderConfig, the docs and the tests read them from here.
+ */
+
+/** RFC 5321's limit on an address in a mail path. */
+export const MAX_EMAIL_LENGTH = 254;
+/** userName and displayName (users and groups): what IdPs send is far shorter. */
+export const MAX_NAME_LENGTH = 256;
+/** Every other string attribute. */
+export const MAX_STRING_LENGTH = 1_024;
+/** Entries of one multi-valued user attribute (emails, phoneNumbers, addresses, roles...). */
+export const MAX_MULTI_VALUED_ENTRIES = 100;
+/** Operations of one PATCH request. */
+export const MAX_PATCH_OPERATIONS = 1_000;
+/** Names in one `attributes` or `excludedAttributes` list. */
+export const MAX_ATTRIBUTE_NAMES = 100;
