@@ -7,6 +7,7 @@ import type { StoredResource } from '../store/types';
 import { parseProjection, type Projection } from './list-query';
 import { sendResourceList } from './list-response';
 import { routeLabel } from './request-log';
+import { issuedIdParam } from './resource-id';
 import type { ResourceViews } from './resource-views';
 import { idParam, scimBaseUrl, type ScimContext } from './scim-context';
 import { sendScimResource } from './scim-response';
@@ -27,6 +28,7 @@ function projectionOf(req: Request): Projection {
 export function groupsRouter(ctx: ScimContext, views: ResourceViews): Router {
   const { store, producer, logger } = ctx;
   const router = Router();
+  router.param('id', issuedIdParam('Group'));
   const counted = (operation: string) => ctx.metrics?.scimOperations.inc({ resource: 'Group', operation });
 
   function noteIgnored(groupId: string, ignored: string[], res: Response): void {

@@ -85,6 +85,15 @@ export class StoreKeys {
   }
 }
 
+/**
+ * Whether an id can be the id of a record. Ids are joined into keys with `:`, so an id holding one would read
+ * another key (`<user id>:groups` is a set): such a value, perhaps stored as a member by an earlier version,
+ * names nothing.
+ */
+export function canNameRecord(id: string): boolean {
+  return id !== '' && !id.includes(':');
+}
+
 /** The index keys a resource's fields occupy: `unique` keys map to one id, `sets` keys hold sets of ids. */
 export interface IndexKeys {
   unique: string[];

@@ -1,4 +1,5 @@
 import type { StoreContext } from './context';
+import { canNameRecord } from './keys';
 import { execPipeline } from './pipeline';
 import { decodeRecord, RECORD_FIELDS, type StoredRecord } from './record';
 import type { Page, ResourceKind } from './types';
@@ -11,6 +12,7 @@ export class ResourceReader<Fields> {
   ) {}
 
   async read(id: string): Promise<StoredRecord<Fields> | null> {
+    if (!canNameRecord(id)) return null;
     const values = await this.ctx.redis.hmget(this.ctx.keys.record(this.kind, id), ...RECORD_FIELDS);
     return decodeRecord<Fields>(this.kind, id, values);
   }
@@ -20,10 +22,12 @@ export class ResourceReader<Fields> {
     if (ids.length === 0) return [];
     // An ioredis Pipeline costs more CPU to build than the command it would carry: a lookup reads one id.
     if (ids.length === 1) return [await this.read(ids[0])];
+    const readable = ids.filter(canNameRecord);
     const pipeline = this.ctx.redis.pipeline();
-    for (const id of ids) pipeline.hmget(this.ctx.keys.record(this.kind, id), ...RECORD_FIELDS);
-    const replies = await execPipeline(pipeline);
-    return replies.map((values, i) => decodeRecord<Fields>(this.kind, ids[i], values as (string | null)[]));
+    for (const id of readable) pipeline.hmget(this.ctx.keys.record(this.kind, id), ...RECORD_FIELDS);
+    const replies = readable.length === 0 ? [] : await execPipeline(pipeline);
+    const records = new Map(replies.map((values, i) => [readable[i], decodeRecord<Fields>(this.kind, readable[i], values as (string | null)[])]));
+    return ids.map((id) => records.get(id) ?? null);
   }
 
   async page(start: number, count: number): Promise<Page> {

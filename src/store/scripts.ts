@@ -30,7 +30,8 @@ local function addMembers(groupId, membersKey, displaysKey, firstKey, userIds)
   local ignored, changed = {}, 0
   for i, userId in ipairs(userIds) do
     local at = firstKey + 2 * (i - 1)
-    if redis.call('EXISTS', KEYS[at]) == 1 then
+    -- A user record is a hash: any other type is a key that a crafted id aliased, never a user.
+    if redis.call('TYPE', KEYS[at]).ok == 'hash' then
       if redis.call('SADD', membersKey, userId) == 1 then
         changed = changed + 1
         redis.call('HDEL', displaysKey, userId)
