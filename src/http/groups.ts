@@ -10,7 +10,7 @@ import { routeLabel } from './request-log';
 import { issuedIdParam } from './resource-id';
 import type { ResourceViews } from './resource-views';
 import { idParam, scimBaseUrl, type ScimContext } from './scim-context';
-import { sendScimResource } from './scim-response';
+import { sendGroup } from './scim-stream';
 
 function notFound(id: string): ScimError {
   return new ScimError(404, `Group ${id} not found`);
@@ -43,7 +43,7 @@ export function groupsRouter(ctx: ScimContext, views: ResourceViews): Router {
   }
 
   async function respond(req: Request, res: Response, status: number, stored: StoredResource): Promise<void> {
-    sendScimResource(res, status, await views.group(stored, scimBaseUrl(res), projectionOf(req)));
+    await sendGroup(res, status, await views.groupParts(stored, scimBaseUrl(res), projectionOf(req)));
   }
 
   router.get('/', routeLabel('/scim/v2/Groups'), (req, res) => sendResourceList(ctx, views, 'Group', req, res));

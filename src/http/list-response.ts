@@ -4,7 +4,9 @@ import { ScimError } from '../scim/errors';
 import type { StoredResource } from '../store/types';
 import { parseListQuery, type ListQuery } from './list-query';
 import { selectPage, type ResourceName, type Selection } from './listing';
-import type { ResourceViews } from './resource-views';
+import { returnsAttribute, type ResourceViews } from './resource-views';
+import { sendGroupList } from './scim-stream';
+import { PAGE_MEMBER_BUDGET } from '../scim/limits';
 import { scimBaseUrl, type ScimContext } from './scim-context';
 import { LIST_RESPONSE_SCHEMA, sendScim } from './scim-response';
 
@@ -40,11 +42,32 @@ function sendList(res: Response, query: ListQuery, total: number, resources: Rec
   });
 }
 
-/** `GET /Users`, `GET /Groups` and their `.search`. */
+/**
+ * The first groups of a page whose members, together, stay within the budget (at least one group): what a
+ * page of groups shows when members are returned.
+ */
+async function withinMemberBudget(ctx: ScimContext, groups: StoredResource[], query: ListQuery): Promise<StoredResource[]> {
+  if (groups.length <= 1 || !returnsAttribute(query.projection, 'members')) return groups;
+  const counts = await ctx.store.memberCounts(groups.map((group) => group.id));
+  let members = 0;
+  for (let i = 0; i < groups.length; i++) {
+    members += counts[i];
+    if (members > PAGE_MEMBER_BUDGET && i > 0) return groups.slice(0, i);
+  }
+  return groups;
+}
+
+/** `GET /Users`, `GET /Groups` and their `.search`. Groups are written as they are read (see scim-stream.ts). */
 export async function sendResourceList(ctx: ScimContext, views: ResourceViews, resource: ResourceName, req: Request, res: Response): Promise<void> {
   const query = listQueryOf(req, ctx);
   const baseUrl = scimBaseUrl(res);
   const { total, resources } = await select(ctx, resource, query, baseUrl);
+  if (resource === 'Group') {
+    const groups = await withinMemberBudget(ctx, resources, query);
+    const head = { totalResults: total, startIndex: query.startIndex, itemsPerPage: groups.length };
+    await sendGroupList(res, head, groups.map((stored) => () => views.groupParts(stored, baseUrl, query.projection)));
+    return;
+  }
   sendList(res, query, total, await Promise.all(resources.map((stored) => render(views, resource, stored, baseUrl, query))));
 }
 
@@ -73,9 +96,10 @@ export async function sendRootSearch(ctx: ScimContext, views: ResourceViews, req
   const groupOutcome = await selectOrRejection(ctx, 'Group', groupQuery, baseUrl);
   if (userOutcome instanceof ScimError && groupOutcome instanceof ScimError) throw userOutcome;
   const groups = groupOutcome instanceof ScimError ? NOTHING : groupOutcome;
+  const shownGroups = await withinMemberBudget(ctx, groups.resources, query);
   const rendered = await Promise.all([
     ...users.resources.map((stored) => render(views, 'User', stored, baseUrl, query)),
-    ...groups.resources.map((stored) => render(views, 'Group', stored, baseUrl, query)),
+    ...shownGroups.map((stored) => render(views, 'Group', stored, baseUrl, query)),
   ]);
   sendList(res, query, users.total + groups.total, rendered);
 }

@@ -15,3 +15,8 @@ export const MAX_MULTI_VALUED_ENTRIES = 100;
 export const MAX_PATCH_OPERATIONS = 1_000;
 /** Names in one `attributes` or `excludedAttributes` list. */
 export const MAX_ATTRIBUTE_NAMES = 100;
+/**
+ * Members rendered in one page of groups: a page holds fewer groups than `count` when theirs are many (RFC 7644
+ * §3.4.2.4), always at least one, so that an IdP pages on with `startIndex` + `itemsPerPage`.
+ */
+export const PAGE_MEMBER_BUDGET = 10_000;

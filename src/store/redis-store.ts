@@ -119,6 +119,10 @@ export class RedisStore implements DesiredStore {
     return guarded(() => this.groups.memberIds(groupId));
   }
 
+  memberCounts(groupIds: string[]): Promise<number[]> {
+    return guarded(() => this.groups.memberCounts(groupIds));
+  }
+
   memberDisplays(groupId: string, memberIds: string[]): Promise<(string | null)[]> {
     return guarded(() => this.displays.read(groupId, memberIds));
   }
