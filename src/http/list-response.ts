@@ -3,7 +3,8 @@ import { renderGroup, renderUser } from '../scim/render';
 import { ScimError } from '../scim/errors';
 import type { StoredResource } from '../store/types';
 import { parseListQuery, type ListQuery } from './list-query';
-import { selectPage, type ResourceName, type Selection } from './listing';
+import { selectPage, type ResourceName, type ScanRunner, type Selection } from './listing';
+import { SCAN_RETRY_AFTER_SECONDS, TooManyScans, tokenHolder } from './scan-gate';
 import { returnsAttribute, type ResourceViews } from './resource-views';
 import { sendGroupList } from './scim-stream';
 import { PAGE_MEMBER_BUDGET } from '../scim/limits';
@@ -24,8 +25,16 @@ function matchable(resource: ResourceName, baseUrl: string): (stored: StoredReso
   return resource === 'User' ? (stored) => renderUser(stored, [], baseUrl) : (stored) => renderGroup(stored, undefined, baseUrl);
 }
 
-function select(ctx: ScimContext, resource: ResourceName, query: ListQuery, baseUrl: string): Promise<Selection> {
-  return selectPage(ctx.store, resource, query, matchable(resource, baseUrl));
+async function select(ctx: ScimContext, resource: ResourceName, query: ListQuery, req: Request, res: Response): Promise<Selection> {
+  const { scans } = ctx;
+  const holder = tokenHolder(req);
+  const runScan: ScanRunner | undefined = scans && ((scan) => scans.run(holder, scan));
+  try {
+    return await selectPage(ctx.store, resource, query, matchable(resource, scimBaseUrl(res)), runScan);
+  } catch (err) {
+    if (err instanceof TooManyScans) res.set('Retry-After', String(SCAN_RETRY_AFTER_SECONDS));
+    throw err;
+  }
 }
 
 function render(views: ResourceViews, resource: ResourceName, stored: StoredResource, baseUrl: string, query: ListQuery) {
@@ -61,7 +70,7 @@ async function withinMemberBudget(ctx: ScimContext, groups: StoredResource[], qu
 export async function sendResourceList(ctx: ScimContext, views: ResourceViews, resource: ResourceName, req: Request, res: Response): Promise<void> {
   const query = listQueryOf(req, ctx);
   const baseUrl = scimBaseUrl(res);
-  const { total, resources } = await select(ctx, resource, query, baseUrl);
+  const { total, resources } = await select(ctx, resource, query, req, res);
   if (resource === 'Group') {
     const groups = await withinMemberBudget(ctx, resources, query);
     const head = { totalResults: total, startIndex: query.startIndex, itemsPerPage: groups.length };
@@ -73,11 +82,12 @@ export async function sendResourceList(ctx: ScimContext, views: ResourceViews, r
 
 const NOTHING: Selection = { total: 0, resources: [] };
 
-/** A filter the resource type rejects (ScimError) selects nothing of that type; other failures propagate. */
-async function selectOrRejection(ctx: ScimContext, resource: ResourceName, query: ListQuery, baseUrl: string): Promise<Selection | ScimError> {
+/** A filter the resource type rejects (ScimError) selects nothing of that type; other failures (and a refused scan) propagate. */
+async function selectOrRejection(ctx: ScimContext, resource: ResourceName, query: ListQuery, req: Request, res: Response): Promise<Selection | ScimError> {
   try {
-    return await select(ctx, resource, query, baseUrl);
+    return await select(ctx, resource, query, req, res);
   } catch (err) {
+    if (err instanceof TooManyScans) throw err;
     if (err instanceof ScimError) return err;
     throw err;
   }
@@ -90,10 +100,10 @@ async function selectOrRejection(ctx: ScimContext, resource: ResourceName, query
 export async function sendRootSearch(ctx: ScimContext, views: ResourceViews, req: Request, res: Response): Promise<void> {
   const query = listQueryOf(req, ctx);
   const baseUrl = scimBaseUrl(res);
-  const userOutcome = await selectOrRejection(ctx, 'User', query, baseUrl);
+  const userOutcome = await selectOrRejection(ctx, 'User', query, req, res);
   const users = userOutcome instanceof ScimError ? NOTHING : userOutcome;
   const groupQuery = { ...query, startIndex: Math.max(1, query.startIndex - users.total), count: query.count - users.resources.length };
-  const groupOutcome = await selectOrRejection(ctx, 'Group', groupQuery, baseUrl);
+  const groupOutcome = await selectOrRejection(ctx, 'Group', groupQuery, req, res);
   if (userOutcome instanceof ScimError && groupOutcome instanceof ScimError) throw userOutcome;
   const groups = groupOutcome instanceof ScimError ? NOTHING : groupOutcome;
   const shownGroups = await withinMemberBudget(ctx, groups.resources, query);

@@ -20,3 +20,5 @@ export const MAX_ATTRIBUTE_NAMES = 100;
  * §3.4.2.4), always at least one, so that an IdP pages on with `startIndex` + `itemsPerPage`.
  */
 export const PAGE_MEMBER_BUDGET = 10_000;
+/** Filters that no index answers (they read every resource), running at once for one SCIM token. */
+export const MAX_SCANS_PER_TOKEN = 2;
