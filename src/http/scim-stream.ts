@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Response } from 'express';
 import type { GroupParts } from './resource-views';
 import { LIST_RESPONSE_SCHEMA, SCIM_CONTENT_TYPE } from './scim-response';
@@ -25,7 +24,7 @@ export class ScimStream {
     this.pendingLength += text.length;
     if (this.pendingLength < ScimStream.FLUSH_AT) return;
     const flushed = this.res.write(this.take());
-    if (!flushed && !this.closed) await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
+    if (!flushed && !this.closed) await this.drained();
   }
 
   /** The client went away: the writer stops reading what nobody will receive. */
@@ -35,6 +34,19 @@ export class ScimStream {
 
   end(): void {
     this.res.end(this.take());
+  }
+
+  /** Resolves on 'drain' or 'close', whichever comes first, leaving no listener behind. */
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.res.off('drain', done);
+        this.res.off('close', done);
+        resolve();
+      };
+      this.res.on('drain', done);
+      this.res.on('close', done);
+    });
   }
 
   private take(): string {

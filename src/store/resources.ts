@@ -17,16 +17,16 @@ export class ResourceReader<Fields> {
     return decodeRecord<Fields>(this.kind, id, values);
   }
 
-  /** One round trip for any number of ids. */
+  /** One round trip (one script call) for any number of ids. */
   async readMany(ids: string[]): Promise<(StoredRecord<Fields> | null)[]> {
     if (ids.length === 0) return [];
     // An ioredis Pipeline costs more CPU to build than the command it would carry: a lookup reads one id.
     if (ids.length === 1) return [await this.read(ids[0])];
     const readable = ids.filter(canNameRecord);
-    const pipeline = this.ctx.redis.pipeline();
-    for (const id of readable) pipeline.hmget(this.ctx.keys.record(this.kind, id), ...RECORD_FIELDS);
-    const replies = readable.length === 0 ? [] : await execPipeline(pipeline);
-    const records = new Map(replies.map((values, i) => [readable[i], decodeRecord<Fields>(this.kind, readable[i], values as (string | null)[])]));
+    const call = { keys: readable.map((id) => this.ctx.keys.record(this.kind, id)), args: [...RECORD_FIELDS] };
+    const values = readable.length === 0 ? [] : ((await this.ctx.runScript('scimBridgeReadRecords', call)) as (string | null)[]);
+    const width = RECORD_FIELDS.length;
+    const records = new Map(readable.map((id, i) => [id, decodeRecord<Fields>(this.kind, id, values.slice(i * width, (i + 1) * width))]));
     return ids.map((id) => records.get(id) ?? null);
   }
 
