@@ -22,3 +22,5 @@ export const MAX_ATTRIBUTE_NAMES = 100;
 export const PAGE_MEMBER_BUDGET = 10_000;
 /** Filters that no index answers (they read every resource), running at once for one SCIM token. */
 export const MAX_SCANS_PER_TOKEN = 2;
+/** Unindexed filter scans running at once in one process, whatever their tokens; the others wait their turn. */
+export const MAX_CONCURRENT_SCANS = 2;
