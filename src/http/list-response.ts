@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Request, Response } from 'express';
 import { renderGroup, renderUser } from '../scim/render';
 import { ScimError } from '../scim/errors';
@@ -41,6 +42,18 @@ function render(views: ResourceViews, resource: ResourceName, stored: StoredReso
   return resource === 'User' ? views.user(stored, baseUrl, query.projection) : views.group(stored, baseUrl, query.projection);
 }
 
+/** Resources rendered between two turns of the event loop: a page of 1,000 is not one long block. */
+const RENDER_TURN = 100;
+
+async function renderInTurns<T>(items: T[], render: (item: T) => Promise<Record<string, unknown>>): Promise<Record<string, unknown>[]> {
+  const rendered: Record<string, unknown>[] = [];
+  for (let at = 0; at < items.length; at += RENDER_TURN) {
+    if (at > 0) await yieldToEventLoop();
+    rendered.push(...(await Promise.all(items.slice(at, at + RENDER_TURN).map(render))));
+  }
+  return rendered;
+}
+
 function sendList(res: Response, query: ListQuery, total: number, resources: Record<string, unknown>[]): void {
   sendScim(res, 200, {
     schemas: [LIST_RESPONSE_SCHEMA],
@@ -77,7 +90,7 @@ export async function sendResourceList(ctx: ScimContext, views: ResourceViews, r
     await sendGroupList(res, head, groups.map((stored) => () => views.groupParts(stored, baseUrl, query.projection)));
     return;
   }
-  sendList(res, query, total, await Promise.all(resources.map((stored) => render(views, resource, stored, baseUrl, query))));
+  sendList(res, query, total, await renderInTurns(resources, (stored) => render(views, resource, stored, baseUrl, query)));
 }
 
 const NOTHING: Selection = { total: 0, resources: [] };
@@ -107,9 +120,9 @@ export async function sendRootSearch(ctx: ScimContext, views: ResourceViews, req
   if (userOutcome instanceof ScimError && groupOutcome instanceof ScimError) throw userOutcome;
   const groups = groupOutcome instanceof ScimError ? NOTHING : groupOutcome;
   const shownGroups = await withinMemberBudget(ctx, groups.resources, query);
-  const rendered = await Promise.all([
-    ...users.resources.map((stored) => render(views, 'User', stored, baseUrl, query)),
-    ...shownGroups.map((stored) => render(views, 'Group', stored, baseUrl, query)),
-  ]);
+  const rendered = [
+    ...(await renderInTurns(users.resources, (stored) => render(views, 'User', stored, baseUrl, query))),
+    ...(await renderInTurns(shownGroups, (stored) => render(views, 'Group', stored, baseUrl, query))),
+  ];
   sendList(res, query, users.total + groups.total, rendered);
 }

@@ -13,9 +13,19 @@ const MEMBER_CHUNK = 1_000;
  */
 export function returnsAttribute(projection: Projection, name: string): boolean {
   const lower = name.toLowerCase();
-  const names = (list: string[] | undefined) => (list ?? []).map((a) => a.toLowerCase().split(/[.[]/)[0]);
-  if (projection.attributes) return names(projection.attributes).includes(lower);
-  return !names(projection.excludedAttributes).includes(lower);
+  return projection.attributes ? topLevelNames(projection).has(lower) : !topLevelNames(projection).has(lower);
+}
+
+/** Per request object, like the compiled projection: a page asks this once per resource. */
+const topLevel = new WeakMap<Projection, Set<string>>();
+
+function topLevelNames(projection: Projection): Set<string> {
+  let names = topLevel.get(projection);
+  if (!names) {
+    const list = projection.attributes ?? projection.excludedAttributes ?? [];
+    topLevel.set(projection, (names = new Set(list.map((a) => a.toLowerCase().split(/[.[]/)[0]))));
+  }
+  return names;
 }
 
 /**
@@ -40,8 +50,8 @@ export class ResourceViews {
   async groupParts(stored: StoredResource, baseUrl: string, projection: Projection): Promise<GroupParts> {
     const head = project(renderGroup(stored, undefined, baseUrl), projection);
     if (!returnsAttribute(projection, 'members')) return { head };
-    const ids = await this.store.memberIds(stored.id);
-    return { head, members: { count: ids.length, chunks: this.memberChunks(stored.id, ids, baseUrl, projection) } };
+    const [count] = await this.store.memberCounts([stored.id]);
+    return { head, members: { count, chunks: this.memberChunks(stored.id, baseUrl, projection) } };
   }
 
   /** The whole group in memory: for responses whose member count the caller has bounded. */
@@ -64,9 +74,8 @@ export class ResourceViews {
   }
 
   /** A member's display: what the client sent with it, else the user's displayName, else its userName. */
-  private async *memberChunks(groupId: string, ids: string[], baseUrl: string, projection: Projection): AsyncGenerator<Record<string, unknown>[]> {
-    for (let at = 0; at < ids.length; at += MEMBER_CHUNK) {
-      const chunk = ids.slice(at, at + MEMBER_CHUNK);
+  private async *memberChunks(groupId: string, baseUrl: string, projection: Projection): AsyncGenerator<Record<string, unknown>[]> {
+    for await (const chunk of this.store.memberIdBatches(groupId, MEMBER_CHUNK)) {
       const [users, displays] = await Promise.all([this.store.getUsers(chunk), this.store.memberDisplays(groupId, chunk)]);
       const members: Record<string, unknown>[] = [];
       users.forEach((user, i) => {

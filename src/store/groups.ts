@@ -95,6 +95,10 @@ export class GroupRecords {
     return this.ctx.redis.smembers(this.ctx.keys.members(groupId));
   }
 
+  scanMembers(groupId: string, cursor: string, count: number): Promise<[string, string[]]> {
+    return this.ctx.redis.sscan(this.ctx.keys.members(groupId), cursor, 'COUNT', count);
+  }
+
   async memberCounts(groupIds: string[]): Promise<number[]> {
     if (groupIds.length === 0) return [];
     const pipeline = this.ctx.redis.pipeline();
