@@ -4,6 +4,7 @@ import { GROUP_MODEL } from './catalog';
 import { badRequest } from './errors';
 import { MAX_STRING_LENGTH } from './limits';
 import { isPlainObject, normaliseResource, type Json } from './normalise';
+import { assertVisibleText } from './visible-text';
 
 /**
  * Member references -> user ids. Accepts `[{value, display?, $ref?}]`, a single object, and bare strings
@@ -59,6 +60,7 @@ export function validateGroup(doc: Json): GroupIndexFields {
   if (typeof doc.displayName !== 'string' || doc.displayName.trim() === '') {
     throw badRequest('invalidValue', 'displayName is required');
   }
+  for (const attribute of ['displayName', 'externalId'] as const) assertVisibleText(attribute, doc[attribute]);
   return groupIndexFields(doc);
 }
 
