@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { PolicyError } from './policy/errors';
+import { loadPolicyFile } from './policy/load';
+import type { AccessPolicy } from './policy/schema';
 import { parseAdoptGroups, type AdoptGroups } from './reconcile/adoption-rules';
 import { tokenProblems } from './token-rules';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy-setting';
@@ -86,6 +89,7 @@ const schema = z.object({
     .string()
     .refine((text) => !text.split(',').some((name) => name.trim() === 'Everyone'), 'must not list Everyone: the organization\'s Everyone group is never adopted')
     .optional(),
+  ACCESS_POLICY_FILE: z.string().optional(),
 });
 
 export interface Config {
@@ -111,6 +115,8 @@ export interface Config {
   maxConnections: number;
   /** Existing Coder groups the bridge may take over (ADOPT_GROUPS). */
   adoptGroups: AdoptGroups;
+  /** ACCESS_POLICY_FILE, validated at start (an invalid file refuses the start, one line per problem). */
+  accessPolicy?: { file: string; policy: AccessPolicy };
 }
 
 /** Variables that may carry a secret, and so may come from a file instead (REDIS_URL holds a password). */
@@ -151,6 +157,16 @@ function hostPorts(list: string, variable: string, problems: string[]): { host: 
     });
 }
 
+function loadAccessPolicy(file: string, problems: string[]): Config['accessPolicy'] {
+  try {
+    return { file, policy: loadPolicyFile(file) };
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    problems.push(...err.problems.map((problem) => `ACCESS_POLICY_FILE ${problem}`));
+    return undefined;
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const resolved = resolveFileVariables(env, problems);
@@ -174,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const sentinels = v.REDIS_SENTINELS ? hostPorts(v.REDIS_SENTINELS, 'REDIS_SENTINELS', problems) : undefined;
   const clusterNodes = v.REDIS_CLUSTER_NODES ? hostPorts(v.REDIS_CLUSTER_NODES, 'REDIS_CLUSTER_NODES', problems) : undefined;
   if (clusterNodes && !/^\{[^}]+\}$/.test(v.REDIS_PREFIX)) problems.push('REDIS_PREFIX must be a {hash-tag} such as {scim-bridge} on Redis Cluster');
+  const accessPolicy = v.ACCESS_POLICY_FILE ? loadAccessPolicy(v.ACCESS_POLICY_FILE, problems) : undefined;
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port: v.PORT,
@@ -201,5 +218,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: v.PUBLIC_URL,
     maxConnections: v.MAX_CONNECTIONS,
     adoptGroups: parseAdoptGroups(v.ADOPT_GROUPS),
+    accessPolicy,
   };
 }

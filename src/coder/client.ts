@@ -1,6 +1,7 @@
 import { CoderApiError, isNotFound } from './errors';
 import { CoderTransport, type CoderTransportOptions } from './transport';
 import type {
+  AssignableRole,
   BuildInfo,
   CoderResponse,
   CreateGroupRequest,
@@ -12,6 +13,7 @@ import type {
   OrganizationMemberWithUserData,
   PaginatedMembers,
   PatchGroupRequest,
+  Template,
   UpdateProfileRequest,
   User,
   UsersPage,
@@ -64,6 +66,15 @@ export class CoderClient {
 
   organization(idOrName: string): Promise<Organization> {
     return this.http.call('GET', '/api/v2/organizations/{organization}', { params: { organization: idOrName } });
+  }
+
+  templates(organization: string): Promise<Template[]> {
+    return this.http.call('GET', '/api/v2/organizations/{organization}/templates', { params: { organization } });
+  }
+
+  /** Built-in and custom organization roles. */
+  organizationRoles(organization: string): Promise<AssignableRole[]> {
+    return this.http.call('GET', '/api/v2/organizations/{organization}/members/roles', { params: { organization } });
   }
 
   createUser(body: CreateUserRequest): Promise<User> {

@@ -90,6 +90,16 @@ test('an unknown command prints the usage and exits 2', async () => {
   expect(result.stderr).toContain('usage: coder-scim-bridge');
 });
 
+test('policy check: exit 0 for the shipped example without any configuration, 1 with a bad file, 2 without a file', async () => {
+  const ok = await cli(['policy', 'check', 'config/access-policy.example.yaml'], {});
+  expect(ok.code).toBe(0);
+  expect(ok.stdout).toMatch(/^ok config\/access-policy\.example\.yaml: 5 rules/);
+  const bad = await cli(['policy', 'check', 'package.json'], {});
+  expect(bad.code).toBe(1);
+  expect(bad.stdout.trim().split('\n')[0]).toMatch(/^package\.json:\d+: /);
+  expect((await cli(['policy', 'check'], {})).code).toBe(2);
+});
+
 test('log lines written asynchronously are all flushed when the process exits on SIGTERM', async () => {
   const prefix = `cli-flush-${randomUUID()}`;
   const child = spawn(TSX, ['src/main.ts', 'serve'], {
