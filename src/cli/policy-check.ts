@@ -24,7 +24,7 @@ interface CoderAccess {
 }
 
 /** Only what the Coder checks need, so that a policy can be checked without the bridge's whole configuration. */
-export function coderAccessFromEnv(env: NodeJS.ProcessEnv): CoderAccess | undefined {
+function coderAccessFromEnv(env: NodeJS.ProcessEnv): CoderAccess | undefined {
   const url = env.CODER_URL;
   let token = env.CODER_SESSION_TOKEN;
   if (!token && env.CODER_SESSION_TOKEN_FILE) token = readFileSync(env.CODER_SESSION_TOKEN_FILE, 'utf8').trim();
