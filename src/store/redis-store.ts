@@ -21,6 +21,7 @@ import type {
   StoredResource,
   SyncStatus,
   UserIndexFields,
+  UserLookup,
   UserMutation,
 } from './types';
 import { UserRecords } from './users';
@@ -67,7 +68,7 @@ export class RedisStore implements DesiredStore {
     return guarded(() => this.users.delete(id, precondition && callerMutation(precondition)));
   }
 
-  findUsers(attribute: 'userName' | 'externalId' | 'email', value: string): Promise<string[]> {
+  findUsers(attribute: UserLookup, value: string): Promise<string[] | undefined> {
     return guarded(() => this.users.find(attribute, value));
   }
 
