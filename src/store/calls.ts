@@ -25,7 +25,9 @@ export function writeResourceCall(keys: StoreKeys, write: ResourceWrite): Script
   const { kind, id, delta } = write;
   const memberIds = write.memberIds ?? [];
   const memberKeys =
-    memberIds.length === 0 ? [] : [keys.members(id), keys.memberDisplays(id), ...memberIds.flatMap((userId) => userMemberKeys(keys, userId))];
+    memberIds.length === 0
+      ? []
+      : [keys.members(id), keys.memberDisplays(id), keys.memberChanges(id), ...memberIds.flatMap((userId) => userMemberKeys(keys, userId))];
   return {
     keys: [
       keys.record(kind, id),
@@ -89,6 +91,7 @@ export function changeMembersCall(
       keys.pending(),
       keys.members(groupId),
       keys.memberDisplays(groupId),
+      keys.memberChanges(groupId),
       ...delta.add.flatMap((userId) => userMemberKeys(keys, userId)),
       ...delta.remove.map((userId) => keys.userGroups(userId)),
     ],
@@ -124,7 +127,7 @@ export function deleteUserCall(keys: StoreKeys, del: ResourceDelete, groupIds: s
       keys.userGroups(del.id),
       ...del.release.releaseUnique,
       ...del.release.removeFromSets,
-      ...groupIds.flatMap((groupId) => [keys.record('group', groupId), keys.members(groupId), keys.memberDisplays(groupId)]),
+      ...groupIds.flatMap((groupId) => [keys.record('group', groupId), keys.members(groupId), keys.memberDisplays(groupId), keys.memberChanges(groupId)]),
     ],
     args: [
       del.id,
@@ -146,10 +149,26 @@ export function deleteGroupCall(keys: StoreKeys, del: ResourceDelete, memberIds:
       keys.list('group'),
       keys.members(del.id),
       keys.memberDisplays(del.id),
+      keys.memberChanges(del.id),
       ...del.release.removeFromSets,
       ...memberIds.map((userId) => keys.userGroups(userId)),
     ],
     args: [del.id, del.expectedVersion, resourceMember('group', del.id), del.release.removeFromSets.length, ...memberIds],
+  };
+}
+
+/** What one settle records: members applied (userId -> Coder id), members no longer applied, changes applied. */
+export interface MemberSettlement {
+  set: [userId: string, coderId: string][];
+  unset: string[];
+  settled: [userId: string, stamp: string][];
+}
+
+export function settleMembersCall(keys: StoreKeys, groupId: string, settlement: MemberSettlement): ScriptCall {
+  const { set, unset, settled } = settlement;
+  return {
+    keys: [keys.appliedMembers(groupId), keys.memberChanges(groupId)],
+    args: [set.length, unset.length, ...set.flat(), ...unset, ...settled.flat()],
   };
 }
 

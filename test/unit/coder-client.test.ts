@@ -266,7 +266,7 @@ describe('lookups that may find nothing', () => {
   test('an unknown group is null by id and by name', async () => {
     handler = (_req, res) => json(res, 404, { message: 'Resource not found or you do not have access to this resource' });
     await expect(client.group('00000000-0000-4000-8000-000000000001')).resolves.toBeNull();
-    await expect(client.groupByName('org', 'nope')).resolves.toBeNull();
+    await expect(client.groupSummaryByName('org', 'nope')).resolves.toBeNull();
     expect(requests.map((r) => r.url)).toEqual([
       '/api/v2/groups/00000000-0000-4000-8000-000000000001',
       '/api/v2/organizations/org/groups/nope',
