@@ -34,7 +34,8 @@ export function planMemberChanges(plan: MemberChangePlan, changes: { state: Memb
     const have = state.appliedCoderId ?? undefined;
     if (have !== undefined && have !== want) {
       if (state.user) plan.remove_users.push(have);
-      plan.unset.push(state.userId);
+      // A new Coder id overwrites the old one below; the settle script writes before it deletes.
+      if (want === undefined) plan.unset.push(state.userId);
     }
     if (want !== undefined && want !== have) {
       plan.add_users.push(want);
