@@ -36,9 +36,12 @@ interface MemberLists {
   remove_users: string[];
 }
 
-function isCoderDisagreement(err: unknown): boolean {
-  if (!(err instanceof CoderApiError) || err.status !== 400) return false;
-  return err.message === DUPLICATE_MEMBER || err.message.startsWith(NOT_ORG_MEMBER);
+function isDuplicateMember(err: unknown): boolean {
+  return err instanceof CoderApiError && err.status === 400 && err.message === DUPLICATE_MEMBER;
+}
+
+function isNotOrgMember(err: unknown): boolean {
+  return err instanceof CoderApiError && err.status === 400 && err.message.startsWith(NOT_ORG_MEMBER);
 }
 
 function hasFields(fields: GroupFields): boolean {
@@ -137,7 +140,7 @@ export class GroupReconciler implements Reconciler {
 
   private async flush(id: string, plan: MemberChangePlan, fields: GroupFields, desired: DesiredGroup, progress: Progress<AppliedGroupState>): Promise<Step> {
     if (memberCount(plan) > 0 || hasFields(fields)) {
-      const step = await this.patch({ add_users: plan.add_users, remove_users: plan.remove_users }, fields, desired, progress);
+      const step = await this.patch({ add_users: plan.add_users, remove_users: plan.remove_users }, fields, desired, progress, false);
       if (step !== 'done') return step;
     }
     if (plan.set.length + plan.unset.length + plan.settled.length > 0) await this.deps.store.settleMembers(id, plan);
@@ -168,7 +171,7 @@ export class GroupReconciler implements Reconciler {
     const batches = memberBatches(add_users, remove_users, MEMBERS_PER_PATCH);
     if (batches.length === 0 && hasFields(fields)) batches.push({ add_users: [], remove_users: [] });
     for (const batch of batches) {
-      const step = await this.patch(batch, fields, desired, progress);
+      const step = await this.patch(batch, fields, desired, progress, true);
       if (step !== 'done') return step;
       fields = {};
     }
@@ -213,8 +216,12 @@ export class GroupReconciler implements Reconciler {
     return { landed, waiting };
   }
 
-  /** One PATCH; Coder's answer is not read. A rename that clashes moves on to the next suffix. */
-  private async patch(members: MemberLists, fields: GroupFields, desired: DesiredGroup, progress: Progress<AppliedGroupState>): Promise<Step> {
+  /**
+   * One PATCH; Coder's answer is not read. A rename that clashes moves on to the next suffix. A duplicate add
+   * means Coder moved on meanwhile: diff again. A member outside the organization is worth a full diff when the
+   * record was trusted; when the full diff itself sent it, the user's own record is wrong and the 400 stands.
+   */
+  private async patch(members: MemberLists, fields: GroupFields, desired: DesiredGroup, progress: Progress<AppliedGroupState>, fullDiff: boolean): Promise<Step> {
     const { coder } = this.deps;
     const applied = progress.applied!;
     this.requireLicence();
@@ -229,7 +236,7 @@ export class GroupReconciler implements Reconciler {
       progress.applied = { ...applied, name: name ?? applied.name, displayName: fields.display_name ?? applied.displayName, mappedName: desired.name };
       return 'done';
     } catch (err) {
-      if (isCoderDisagreement(err)) return 'full';
+      if (isDuplicateMember(err) || (isNotOrgMember(err) && !fullDiff)) return 'full';
       if (!isNotFound(err)) throw err;
       // Deleted outside the bridge: a desired group is created (or adopted) again.
       progress.applied = undefined;
