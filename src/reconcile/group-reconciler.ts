@@ -1,7 +1,8 @@
 import type { CoderClient } from '../coder/client';
 import { CoderApiError, isNotFound } from '../coder/errors';
 import type { StoredResource } from '../store/types';
-import { firstFreeName, isConflict, takeClaim } from './adoption';
+import { firstFreeName, isConflict, takeClaim, type AdoptionPolicy } from './adoption';
+import { groupAdoption } from './adoption-rules';
 import { ReconcileError } from './errors';
 import { GROUP_NAME_MAX, mapGroup, type DesiredGroup } from './mapping';
 import { emptyMemberPlan, landedCoderId, memberBatches, memberCount, planMemberChanges, type MemberChangePlan } from './member-plan';
@@ -26,6 +27,7 @@ export interface GroupReconcilerDeps extends ReconcileDeps {
   ctx: PlanContext;
   /** Coder's template_rbac feature, checked once at worker start (see groupsLicensed). */
   groupsLicensed: boolean;
+  adoption: AdoptionPolicy;
 }
 
 /** `full`: the record of what Coder holds cannot be trusted, diff the whole group against Coder's real members. */
@@ -163,10 +165,12 @@ export class GroupReconciler implements Reconciler {
       return 'replan';
     }
     const { landed, waiting } = await this.readDesiredMembers(id);
-    const { add_users, remove_users } = memberDelta(
+    const delta = memberDelta(
       landed.map(([, coderId]) => coderId),
       real,
     );
+    const { add_users } = delta;
+    const remove_users = await this.removable(delta.remove_users);
     let fields = planGroupFields(desired, progress.applied);
     const batches = memberBatches(add_users, remove_users, MEMBERS_PER_PATCH);
     if (batches.length === 0 && hasFields(fields)) batches.push({ add_users: [], remove_users: [] });
@@ -182,6 +186,22 @@ export class GroupReconciler implements Reconciler {
     await store.markMembersWaiting(id, waiting);
     progress.applied = { ...progress.applied!, membersTracked: true };
     return 'done';
+  }
+
+  /**
+   * The bridge removes only the grants it may manage: members that are Coder users of SCIM users (claimed).
+   * Others, such as the existing members of an adopted group, privileged accounts among them, stay.
+   */
+  private async removable(coderIds: string[]): Promise<string[]> {
+    const removable: string[] = [];
+    for (let i = 0; i < coderIds.length; i += READ_PAGE) {
+      const page = coderIds.slice(i, i + READ_PAGE);
+      const holders = await this.deps.claims.holders('user', page);
+      page.forEach((coderId, j) => {
+        if (holders[j] !== null) removable.push(coderId);
+      });
+    }
+    return removable;
   }
 
   private async readChanges(id: string): Promise<Map<string, string>> {
@@ -245,11 +265,12 @@ export class GroupReconciler implements Reconciler {
   }
 
   /**
-   * On 409 the Coder group with that name is adopted unless another SCIM group claims it; then the next suffix.
+   * On 409 the Coder group with that name is another SCIM group's (then the next suffix is tried), or an existing
+   * group, adopted only when ADOPT_GROUPS lists it: otherwise a permanent conflict that leaves it untouched.
    * Returns Coder's members of the group, which the full diff that follows starts from.
    */
   private async createOrAdopt(id: string, desired: DesiredGroup, progress: Progress<AppliedGroupState>): Promise<string[]> {
-    const { coder, ctx } = this.deps;
+    const { coder, ctx, claims } = this.deps;
     this.requireLicence();
     progress.operations.push('createGroup');
     let members: string[] = [];
@@ -263,6 +284,12 @@ export class GroupReconciler implements Reconciler {
         if (!isConflict(err)) throw err;
         const existing = await coder.groupSummaryByName(ctx.orgId, name);
         if (!existing) throw new ReconcileError('not_converging', `Coder answered 409 for group "${name}" but holds no group of that name`, false);
+        // A group another SCIM group claims is the bridge's own (a suffix resolves the clash, see takeClaim); an
+        // unclaimed one existed before the bridge, and only ADOPT_GROUPS lets the bridge take it over.
+        if ((await claims.holder('group', existing.id)) === null) {
+          const verdict = groupAdoption(existing, this.deps.adoption.groups);
+          if (!verdict.adopt) throw new ReconcileError('conflict', verdict.reason, true);
+        }
         if (!(await takeClaim(this.deps, 'group', existing.id, id)).taken) throw err;
         members = existing.memberIds;
         return { coderId: existing.id, name: existing.name, displayName: existing.display_name, mappedName: desired.name };

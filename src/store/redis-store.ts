@@ -18,6 +18,7 @@ import type {
   MemberState,
   Page,
   PermanentFailures,
+  Precondition,
   ResourceKind,
   ScanPage,
   ScimDocument,
@@ -68,8 +69,8 @@ export class RedisStore implements DesiredStore {
     return guarded(() => this.users.update(id, callerMutation(mutate)));
   }
 
-  deleteUser(id: string): Promise<{ deleted: boolean; groupIds: string[] }> {
-    return guarded(() => this.users.delete(id));
+  deleteUser(id: string, precondition?: Precondition): Promise<{ deleted: boolean; groupIds: string[] }> {
+    return guarded(() => this.users.delete(id, precondition && callerMutation(precondition)));
   }
 
   findUsers(attribute: 'userName' | 'externalId' | 'email', value: string): Promise<string[]> {
@@ -105,8 +106,8 @@ export class RedisStore implements DesiredStore {
     return guarded(() => this.groups.update(id, callerMutation(mutate)));
   }
 
-  deleteGroup(id: string): Promise<boolean> {
-    return guarded(() => this.groups.delete(id));
+  deleteGroup(id: string, precondition?: Precondition): Promise<boolean> {
+    return guarded(() => this.groups.delete(id, precondition && callerMutation(precondition)));
   }
 
   findGroups(attribute: 'displayName' | 'externalId', value: string): Promise<string[]> {
