@@ -7,7 +7,7 @@ import type { MemberState, ScanPage } from './types';
 /** Pairs per HSET when a group's applied members are written whole: bounded replies, the event loop breathes. */
 const WRITE_BATCH = 1_000;
 /** The stamp of a member that waits for its user to land in Coder without a change of its own. */
-export const WAITING_STAMP = 'waiting';
+const WAITING_STAMP = 'waiting';
 
 /**
  * The members applied to each Coder group (a hash SCIM user id -> Coder id) and the member changes recorded

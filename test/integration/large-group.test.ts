@@ -47,6 +47,14 @@ function sorted(ids: Iterable<string>): string[] {
   return [...ids].sort();
 }
 
+/** The ids one side has and the other lacks: both empty when the sets are equal (cheaper than a deep toEqual). */
+function difference(actual: Iterable<string>, expected: Iterable<string>): { missing: string[]; extra: string[] } {
+  const [have, want] = [new Set(actual), new Set(expected)];
+  return { missing: [...want].filter((id) => !have.has(id)), extra: [...have].filter((id) => !want.has(id)) };
+}
+
+const SAME = { missing: [], extra: [] };
+
 /**
  * Coder holds exactly the desired members that are in Coder, the applied hash records exactly those, and every
  * change is settled but those of members still waiting for their user.
@@ -61,8 +69,10 @@ async function expectExact(waiting: string[] = []): Promise<void> {
   const coderGroup = h.sim.groups().find((group) => group.id === sync!.applied!.coderId);
   expect(coderGroup).toBeDefined();
   expect(coderGroup!.members.size).toBe(desired.length);
-  expect(sorted(coderGroup!.members)).toEqual(sorted(desired));
-  expect(sorted(await h.store.appliedMemberCoderIds(groupId))).toEqual(sorted(desired));
+  expect(difference(coderGroup!.members, desired)).toEqual(SAME);
+  const applied = await h.store.appliedMemberCoderIds(groupId);
+  expect(applied).toHaveLength(desired.length);
+  expect(difference(applied, desired)).toEqual(SAME);
   expect(sorted(await h.redis.hkeys(h.keys.memberChanges(groupId)))).toEqual(sorted(waiting));
 }
 
