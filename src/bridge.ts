@@ -177,6 +177,7 @@ export async function startBridge(config: Config, mode: BridgeMode, logger: Logg
       connection: queueRedis,
       prefix,
       concurrency: config.workerConcurrency,
+      lockDurationMs: config.workerLockMs,
       reconcilers: { user: new UserReconciler(deps), group: new GroupReconciler({ ...deps, groupsLicensed: licensed }) },
       logger,
     });
