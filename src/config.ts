@@ -83,7 +83,14 @@ export interface Config {
   tls?: { certFile: string; keyFile: string };
   /** Express's 'trust proxy': which X-Forwarded-* hops to believe (client address, protocol, host). */
   trustProxy?: boolean | number | string;
+  /** The `*_FILE` paths of the tokens that take effect without a restart when the file changes. */
+  reloadableFiles?: string[];
+  /** Loads the configuration again from the same environment, re-reading every `*_FILE`. */
+  reload?: () => Config;
 }
+
+/** Tokens read on every use, so a rotated Kubernetes Secret applies without a restart (REDIS_URL needs a reconnect). */
+const RELOADABLE_VARIABLES = ['CODER_SESSION_TOKEN', 'SCIM_BEARER_TOKEN', 'ADMIN_TOKEN'] as const;
 
 /** "true"/"false", a hop count, or addresses/subnets (Express's own forms, e.g. "loopback, 10.0.0.0/8"). */
 function parseTrustProxy(text: string | undefined): boolean | number | string | undefined {
@@ -172,5 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsOpen: v.METRICS_OPEN,
     tls: v.TLS_CERT_FILE && v.TLS_KEY_FILE ? { certFile: v.TLS_CERT_FILE, keyFile: v.TLS_KEY_FILE } : undefined,
     trustProxy: parseTrustProxy(v.TRUST_PROXY),
+    reloadableFiles: RELOADABLE_VARIABLES.flatMap((name) => env[`${name}_FILE`] || []),
+    reload: () => loadConfig(env),
   };
 }

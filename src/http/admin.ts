@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import express, { type ErrorRequestHandler, type Router } from 'express';
 import { z } from 'zod';
+import type { CoderHealthSnapshot } from '../coder/health';
 import type { Logger } from '../log';
 import type { LastResyncRecord } from '../queue/resync-record';
 import type { ResyncQueue } from '../queue/resync-queue';
@@ -30,6 +31,8 @@ export interface AdminDeps {
   resyncQueue: Pick<ResyncQueue, 'request' | 'view'>;
   reconcileQueue: Pick<Queue, 'getJobCounts'>;
   lastResync: Pick<LastResyncRecord, 'read'>;
+  /** This process's view of Coder: reachable, and accepting the bridge token. */
+  coder?: () => CoderHealthSnapshot;
   logger?: Logger;
   /** Failures listed by GET /status (all are counted). */
   failureListLimit?: number;
@@ -98,6 +101,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
       managed,
       failureCounts: { users: failures.counts.user, groups: failures.counts.group },
       failures: failures.failures,
+      ...(deps.coder ? { coder: coderStatus(deps.coder()) } : {}),
     });
   });
 
@@ -133,6 +137,15 @@ export function createAdminRouter(deps: AdminDeps): Router {
 
   router.use(adminErrorHandler(deps.logger));
   return router;
+}
+
+function coderStatus(health: CoderHealthSnapshot): Record<string, unknown> {
+  return {
+    up: health.up ?? null,
+    coder_auth_failing: health.authFailing,
+    lastAnswerAt: health.lastAnswerAt ?? null,
+    lastError: health.lastError ?? null,
+  };
 }
 
 function adminErrorHandler(logger?: Logger): ErrorRequestHandler {

@@ -27,6 +27,18 @@ export interface AppDeps {
   refreshMetrics?: () => Promise<void>;
   /** Failed authentications allowed per client address and window (default 20 a minute). */
   authLimit?: AuthLimit;
+  /** The accepted tokens, when the caller replaces them as their secret files change; default: from config. */
+  tokens?: AppTokens;
+}
+
+export interface AppTokens {
+  scim: TokenSet;
+  admin?: TokenSet;
+}
+
+/** The token sets of the configuration (ADMIN_TOKEN unset: no admin set, and no /admin). */
+export function tokensOf(config: Config): AppTokens {
+  return { scim: new TokenSet(config.scim.tokens), admin: config.adminToken ? new TokenSet([config.adminToken]) : undefined };
 }
 
 const notFound: RequestHandler = (req, _res, next) => next(new ScimError(404, `No endpoint ${req.method} ${req.path}`));
@@ -46,8 +58,9 @@ export function createApp(deps: AppDeps): express.Express {
 
   const limiter = new FailedAuthLimiter(deps.authLimit);
   const body = jsonBodyParser(config.scim.maxBodyBytes);
-  const scimAuth = bearerAuth({ scope: 'scim', tokens: new TokenSet(config.scim.tokens), limiter, logger });
-  const adminAuth = adminBearerAuth(config, limiter, logger);
+  const tokens = deps.tokens ?? tokensOf(config);
+  const scimAuth = bearerAuth({ scope: 'scim', tokens: tokens.scim, limiter, logger });
+  const adminAuth = adminBearerAuth(tokens, limiter, logger);
 
   app.use(requestLog(logger, metrics));
   app.use(opsRouter({ logger, metrics, readiness: deps.readiness, metricsOpen: config.metricsOpen, adminAuth, refreshMetrics: deps.refreshMetrics }));
@@ -59,14 +72,14 @@ export function createApp(deps: AppDeps): express.Express {
   return app;
 }
 
-export type WorkerAppDeps = Pick<AppDeps, 'config' | 'logger' | 'metrics' | 'readiness' | 'authLimit'>;
+export type WorkerAppDeps = Pick<AppDeps, 'config' | 'logger' | 'metrics' | 'readiness' | 'authLimit' | 'tokens'>;
 
 /** A `worker` process's HTTP surface: only /healthz, /readyz and /metrics, for probes and scrapes. */
 export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   const { config, logger, metrics } = deps;
   const app = express();
   app.disable('x-powered-by');
-  const adminAuth = adminBearerAuth(config, new FailedAuthLimiter(deps.authLimit), logger);
+  const adminAuth = adminBearerAuth(deps.tokens ?? tokensOf(config), new FailedAuthLimiter(deps.authLimit), logger);
   app.use(requestLog(logger, metrics));
   app.use(opsRouter({ logger, metrics, readiness: deps.readiness, metricsOpen: config.metricsOpen, adminAuth }));
   app.use(notFound);
@@ -74,6 +87,6 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   return app;
 }
 
-function adminBearerAuth(config: Config, limiter: FailedAuthLimiter, logger: Logger): RequestHandler | undefined {
-  return config.adminToken ? bearerAuth({ scope: 'admin', tokens: new TokenSet([config.adminToken]), limiter, logger }) : undefined;
+function adminBearerAuth(tokens: AppTokens, limiter: FailedAuthLimiter, logger: Logger): RequestHandler | undefined {
+  return tokens.admin ? bearerAuth({ scope: 'admin', tokens: tokens.admin, limiter, logger }) : undefined;
 }
