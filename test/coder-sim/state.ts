@@ -52,7 +52,7 @@ export class State {
   readonly orgs = new Map<string, OrgRec>();
   readonly groups = new Map<string, GroupRec>();
   /** API key id -> secret + user. */
-  readonly tokens = new Map<string, { secret: string; userId: string }>();
+  readonly tokens = new Map<string, { secret: string; userId: string; expiresAt?: number }>();
   private sorted: UserRec[] | null = null;
   private sortedLower: string[] = [];
   defaultOrgId = '';

@@ -63,6 +63,12 @@ export interface CoderSimDirect {
   createOrganization(name: string): string;
   /** A session token for another user (e.g. a non-owner). */
   createToken(userId: string): string;
+  /** The token's expiry is now: every call with it answers 401 `API key expired at "<time>".` */
+  expireToken(token: string): void;
+  /** Deletes the token: every call with it answers 401 `API key is invalid.` */
+  revokeToken(token: string): void;
+  /** Replaces the user's site roles (without "owner" its writes answer 403 Forbidden). */
+  setUserRoles(userId: string, roles: string[]): void;
 }
 
 export interface CoderSim {
