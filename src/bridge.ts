@@ -41,6 +41,8 @@ export interface Bridge {
 const READINESS_CACHE_MS = 1_000;
 /** Coder is asked whether it answers (and accepts the token) only after this long without any call to it. */
 const CODER_PROBE_MS = 30_000;
+/** /admin/status (authenticated) asks Coder itself when it heard nothing from it for this long. */
+const ADMIN_CODER_FRESH_MS = 5_000;
 const REDIS_WAIT_LOG_MS = 5_000;
 
 /** Redis URL without its password, for log lines. */
@@ -153,7 +155,7 @@ export async function startBridge(config: Config, mode: BridgeMode, logger: Logg
     const resyncQueue = new ResyncQueue(storeRedis, prefix, logger);
     const lastResync = new LastResyncRecord(storeRedis, prefix);
     const refreshMetrics = createQueueMetricsRefresher({ metrics, reconcileQueue, store, lastResync });
-    const admin = tokens.admin ? createAdminRouter({ store, resyncQueue, reconcileQueue, lastResync, coder: () => coderHealth.snapshot(), logger }) : undefined;
+    const admin = tokens.admin ? createAdminRouter({ store, resyncQueue, reconcileQueue, lastResync, coder: () => coderHealth.current(ADMIN_CODER_FRESH_MS), logger }) : undefined;
     app = createApp({ config, store, producer, logger, metrics, admin, readiness, refreshMetrics, tokens });
     closers.push(() => Promise.all([reconcileQueue.close(), resyncQueue.close()]));
   } else {

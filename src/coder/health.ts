@@ -70,6 +70,12 @@ export class CoderHealth {
     this.update({ lastError: err instanceof Error ? err.message : String(err) });
   }
 
+  /** The snapshot, probing first (one shared call) when nothing was heard from Coder for `maxAgeMs`. */
+  async current(maxAgeMs: number): Promise<CoderHealthSnapshot> {
+    if (this.now() - this.lastSeenAt > maxAgeMs) await this.probe();
+    return this.snapshot();
+  }
+
   /** Probes now unless a probe is already in flight (concurrent callers share it). */
   probe(): Promise<void> {
     this.probing ??= this.options

@@ -32,7 +32,7 @@ export interface AdminDeps {
   reconcileQueue: Pick<Queue, 'getJobCounts'>;
   lastResync: Pick<LastResyncRecord, 'read'>;
   /** This process's view of Coder: reachable, and accepting the bridge token. */
-  coder?: () => CoderHealthSnapshot;
+  coder?: () => Promise<CoderHealthSnapshot>;
   logger?: Logger;
   /** Failures listed by GET /status (all are counted). */
   failureListLimit?: number;
@@ -89,11 +89,12 @@ export function createAdminRouter(deps: AdminDeps): Router {
   });
 
   router.get('/status', async (_req, res) => {
-    const [counts, last, managed, failures] = await Promise.all([
+    const [counts, last, managed, failures, coder] = await Promise.all([
       reconcileQueue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
       lastResync.read(),
       store.counts(),
       findPermanentFailures(store, deps.failureListLimit ?? 100),
+      deps.coder?.(),
     ]);
     res.json({
       queue: { waiting: counts.waiting ?? 0, active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0 },
@@ -101,7 +102,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
       managed,
       failureCounts: { users: failures.counts.user, groups: failures.counts.group },
       failures: failures.failures,
-      ...(deps.coder ? { coder: coderStatus(deps.coder()) } : {}),
+      ...(coder ? { coder: coderStatus(coder) } : {}),
     });
   });
 
