@@ -41,7 +41,7 @@ export interface Bridge {
 const READINESS_CACHE_MS = 1_000;
 /** Coder is asked whether it answers (and accepts the token) only after this long without any call to it. */
 const CODER_PROBE_MS = 30_000;
-/** /admin/status (authenticated) asks Coder itself when it heard nothing from it for this long. */
+/** /admin/status and /metrics ask Coder themselves when nothing was heard from it for this long. */
 const ADMIN_CODER_FRESH_MS = 5_000;
 const REDIS_WAIT_LOG_MS = 5_000;
 
@@ -154,7 +154,12 @@ export async function startBridge(config: Config, mode: BridgeMode, logger: Logg
     reconcileQueue.on('error', (err) => logger.warn({ event: 'reconcile_queue_error', err: err.message }, 'reconcile queue error'));
     const resyncQueue = new ResyncQueue(storeRedis, prefix, logger);
     const lastResync = new LastResyncRecord(storeRedis, prefix);
-    const refreshMetrics = createQueueMetricsRefresher({ metrics, reconcileQueue, store, lastResync });
+    const refreshQueueMetrics = createQueueMetricsRefresher({ metrics, reconcileQueue, store, lastResync });
+    const refreshMetrics = async () => {
+      // The scrape does not wait for Coder: coder_up shows what is known, and a stale answer is refreshed for the next one.
+      void coderHealth.current(ADMIN_CODER_FRESH_MS);
+      await refreshQueueMetrics();
+    };
     const admin = tokens.admin ? createAdminRouter({ store, resyncQueue, reconcileQueue, lastResync, coder: () => coderHealth.current(ADMIN_CODER_FRESH_MS), logger }) : undefined;
     app = createApp({ config, store, producer, logger, metrics, admin, readiness, refreshMetrics, tokens });
     closers.push(() => Promise.all([reconcileQueue.close(), resyncQueue.close()]));
@@ -172,8 +177,9 @@ export async function startBridge(config: Config, mode: BridgeMode, logger: Logg
 
   await waitForRedis(storeRedis, config, logger);
   logger.info({ event: 'redis_connected', redis: redactedUrl(config.redis.url), prefix }, 'connected to Redis');
-  coderHealth.start();
   if (mode === 'all' || mode === 'worker') {
+    // A worker keeps its view of Coder current (it calls Coder anyway); `serve` asks only when someone looks.
+    coderHealth.start();
     const preflightCoder = createCoderClient(config, metrics, logger, { ...coderOptions, retries: 0 });
     workerRuntime = startWorkerRuntime({ config, storeRedis, queueRedis, store, producer, coder, preflightCoder, coderHealth, metrics, logger });
     closers.push(async () => {

@@ -1,4 +1,4 @@
-import { isCoderAuthFailure } from './errors';
+import { CoderApiError, isCoderAuthFailure } from './errors';
 import type { CallInfo } from './transport';
 
 /**
@@ -67,7 +67,7 @@ export class CoderHealth {
   /** A call failed: keeps its message, and marks the credentials failing when that is what it says. */
   failed(err: unknown): void {
     if (isCoderAuthFailure(err) && this.authFailure === undefined) this.authFailure = (err as { status: number }).status === 401 ? 'token' : 'privilege';
-    this.update({ lastError: err instanceof Error ? err.message : String(err) });
+    this.update({ lastError: describe(err) });
   }
 
   /** The snapshot, probing first (one shared call) when nothing was heard from Coder for `maxAgeMs`. */
@@ -110,4 +110,10 @@ export class CoderHealth {
     this.state = { ...before, ...change, authFailing: this.authFailure !== undefined };
     if (before.up !== this.state.up || before.authFailing !== this.state.authFailing) this.options.onChange?.(this.snapshot());
   }
+}
+
+/** `GET /api/v2/users/me: 401 You are signed out...`: a network error's message already names its route. */
+function describe(err: unknown): string {
+  if (err instanceof CoderApiError) return `${err.route}: ${err.status} ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
 }

@@ -33,7 +33,7 @@ test('a refused privilege (403 Forbidden.) is cleared by a successful write, not
   const forbidden = new CoderApiError({ method: 'POST', route: 'POST /api/v2/users', status: 403, message: 'Forbidden.' });
   h.observe({ method: 'POST', status: 403 });
   h.failed(forbidden);
-  expect(h.snapshot()).toMatchObject({ authFailing: true, lastError: 'Forbidden.' });
+  expect(h.snapshot()).toMatchObject({ authFailing: true, lastError: 'POST /api/v2/users: 403 Forbidden.' });
   h.observe({ method: 'GET', status: 200 });
   expect(h.snapshot().authFailing).toBe(true);
   h.observe({ method: 'POST', status: 201 });
