@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { PolicyError } from './policy/errors';
+import { loadPolicyFile } from './policy/load';
+import type { AccessPolicy } from './policy/schema';
+import { parseAdoptGroups, type AdoptGroups } from './reconcile/adoption-rules';
+import { tokenProblems } from './token-rules';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy-setting';
 
 /**
  * Environment -> typed, validated configuration. Every problem is reported as one line naming the variable,
@@ -55,7 +61,7 @@ const schema = z.object({
   CODER_API_RATE_LIMIT: z.coerce.number().int().min(0).default(512),
   CODER_TIMEOUT: duration.default(15_000),
   SCIM_BEARER_TOKEN: z.string().min(1),
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  ADMIN_TOKEN: z.string().optional(),
   USER_DELETE_POLICY: z.enum(['suspend', 'delete']).default('suspend'),
   RESYNC_INTERVAL: duration.default(3_600_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
@@ -66,6 +72,17 @@ const schema = z.object({
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
   TRUST_PROXY: z.string().optional(),
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL such as https://scim.example.com' })
+    .refine((u) => !/[?#]/.test(u), 'must not hold a query or fragment')
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
+  MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1_024),
+  ADOPT_GROUPS: z
+    .string()
+    .refine((text) => !text.split(',').some((name) => name.trim() === 'Everyone'), 'must not list Everyone: the organization\'s Everyone group is never adopted')
+    .optional(),
+  ACCESS_POLICY_FILE: z.string().optional(),
 });
 
 export interface Config {
@@ -82,7 +99,15 @@ export interface Config {
   metricsOpen: boolean;
   tls?: { certFile: string; keyFile: string };
   /** Express's 'trust proxy': which X-Forwarded-* hops to believe (client address, protocol, host). */
-  trustProxy?: boolean | number | string;
+  trustProxy?: TrustProxy;
+  /** The origin (and path prefix) the IdP reaches the bridge at, for Location and meta.location. */
+  publicUrl?: string;
+  /** Open connections the HTTP server holds at most. */
+  maxConnections: number;
+  /** Existing Coder groups the bridge may take over (ADOPT_GROUPS). */
+  adoptGroups: AdoptGroups;
+  /** ACCESS_POLICY_FILE, validated at start (an invalid file refuses the start, one line per problem). */
+  accessPolicy?: { file: string; policy: AccessPolicy };
   /** The `*_FILE` paths of the tokens that take effect without a restart when the file changes. */
   reloadableFiles?: string[];
   /** Loads the configuration again from the same environment, re-reading every `*_FILE`. */
@@ -91,13 +116,6 @@ export interface Config {
 
 /** Tokens read on every use, so a rotated Kubernetes Secret applies without a restart (REDIS_URL needs a reconnect). */
 const RELOADABLE_VARIABLES = ['CODER_SESSION_TOKEN', 'SCIM_BEARER_TOKEN', 'ADMIN_TOKEN'] as const;
-
-/** "true"/"false", a hop count, or addresses/subnets (Express's own forms, e.g. "loopback, 10.0.0.0/8"). */
-function parseTrustProxy(text: string | undefined): boolean | number | string | undefined {
-  if (text === undefined) return undefined;
-  if (text === 'true' || text === 'false') return text === 'true';
-  return /^\d+$/.test(text) ? Number(text) : text;
-}
 
 /** Variables that may carry a secret, and so may come from a file instead (REDIS_URL holds a password). */
 const SECRET_VARIABLES = ['CODER_SESSION_TOKEN', 'SCIM_BEARER_TOKEN', 'ADMIN_TOKEN', 'REDIS_URL'] as const;
@@ -137,6 +155,16 @@ function hostPorts(list: string, variable: string, problems: string[]): { host: 
     });
 }
 
+function loadAccessPolicy(file: string, problems: string[]): Config['accessPolicy'] {
+  try {
+    return { file, policy: loadPolicyFile(file) };
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    problems.push(...err.problems.map((problem) => `ACCESS_POLICY_FILE ${problem}`));
+    return undefined;
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const resolved = resolveFileVariables(env, problems);
@@ -148,14 +176,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`${variable} ${message}`);
     }
   }
+  // Checked whatever else is wrong, so that the first start lists every bad variable.
+  const tokens = (resolved.SCIM_BEARER_TOKEN ?? '').split(/[,\n]/).map((t) => t.trim()).filter(Boolean);
+  problems.push(...tokenProblems(tokens, resolved.ADMIN_TOKEN));
+  const trustProxy = resolved.TRUST_PROXY === undefined ? { value: undefined } : parseTrustProxy(resolved.TRUST_PROXY);
+  if ('problem' in trustProxy) problems.push(trustProxy.problem);
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const v = parsed.data;
-  const tokens = v.SCIM_BEARER_TOKEN.split(/[,\n]/).map((t) => t.trim()).filter(Boolean);
   if (tokens.length === 0) problems.push('SCIM_BEARER_TOKEN has no token in it');
   if (Boolean(v.TLS_CERT_FILE) !== Boolean(v.TLS_KEY_FILE)) problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   const sentinels = v.REDIS_SENTINELS ? hostPorts(v.REDIS_SENTINELS, 'REDIS_SENTINELS', problems) : undefined;
   const clusterNodes = v.REDIS_CLUSTER_NODES ? hostPorts(v.REDIS_CLUSTER_NODES, 'REDIS_CLUSTER_NODES', problems) : undefined;
   if (clusterNodes && !/^\{[^}]+\}$/.test(v.REDIS_PREFIX)) problems.push('REDIS_PREFIX must be a {hash-tag} such as {scim-bridge} on Redis Cluster');
+  const accessPolicy = v.ACCESS_POLICY_FILE ? loadAccessPolicy(v.ACCESS_POLICY_FILE, problems) : undefined;
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port: v.PORT,
@@ -178,7 +211,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: v.LOG_LEVEL,
     metricsOpen: v.METRICS_OPEN,
     tls: v.TLS_CERT_FILE && v.TLS_KEY_FILE ? { certFile: v.TLS_CERT_FILE, keyFile: v.TLS_KEY_FILE } : undefined,
-    trustProxy: parseTrustProxy(v.TRUST_PROXY),
+    trustProxy: 'value' in trustProxy ? trustProxy.value : undefined,
+    publicUrl: v.PUBLIC_URL,
+    maxConnections: v.MAX_CONNECTIONS,
+    adoptGroups: parseAdoptGroups(v.ADOPT_GROUPS),
+    accessPolicy,
     reloadableFiles: RELOADABLE_VARIABLES.flatMap((name) => env[`${name}_FILE`] || []),
     reload: () => loadConfig(env),
   };

@@ -1,6 +1,7 @@
 import { CoderApiError, isNotFound } from './errors';
 import { CoderTransport, type CoderTransportOptions } from './transport';
 import type {
+  AssignableRole,
   BuildInfo,
   CoderResponse,
   CreateGroupRequest,
@@ -12,6 +13,7 @@ import type {
   OrganizationMemberWithUserData,
   PaginatedMembers,
   PatchGroupRequest,
+  Template,
   UpdateProfileRequest,
   User,
   UsersPage,
@@ -66,6 +68,15 @@ export class CoderClient {
     return this.http.call('GET', '/api/v2/organizations/{organization}', { params: { organization: idOrName } });
   }
 
+  templates(organization: string): Promise<Template[]> {
+    return this.http.call('GET', '/api/v2/organizations/{organization}/templates', { params: { organization } });
+  }
+
+  /** Built-in and custom organization roles. */
+  organizationRoles(organization: string): Promise<AssignableRole[]> {
+    return this.http.call('GET', '/api/v2/organizations/{organization}/members/roles', { params: { organization } });
+  }
+
   createUser(body: CreateUserRequest): Promise<User> {
     return this.http.call('POST', '/api/v2/users', { body });
   }
@@ -92,13 +103,14 @@ export class CoderClient {
   }
 
   /**
-   * Coder has no `email:` search key: search with a bare term (a substring match on username or e-mail)
-   * and keep only the exact, case-insensitive e-mail match.
+   * Coder has no `email:` search key: search with a bare term (a substring match on username or e-mail) and
+   * keep the users whose e-mail equals `email` under Unicode lower-casing, as Coder's own uniqueness check
+   * compares. Which of them may be adopted is the caller's rule (adoption-rules.ts).
    */
-  async findUserByEmail(email: string): Promise<User | null> {
+  async findUsersByEmail(email: string): Promise<User[]> {
     const { users } = await this.listUsers({ q: emailSearchTerm(email) });
     const wanted = email.toLowerCase();
-    return users.find((user) => user.email.toLowerCase() === wanted) ?? null;
+    return users.filter((user) => user.email.toLowerCase() === wanted);
   }
 
   updateProfile(id: string, body: UpdateProfileRequest): Promise<User> {

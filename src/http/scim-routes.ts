@@ -3,6 +3,7 @@ import { ScimError } from '../scim/errors';
 import { discoveryRouter } from './discovery-routes';
 import { groupsRouter } from './groups';
 import { sendRootSearch } from './list-response';
+import { publicOrigin } from './public-origin';
 import { routeLabel } from './request-log';
 import { ResourceViews } from './resource-views';
 import type { ScimContext } from './scim-context';
@@ -22,8 +23,7 @@ export function scimRouter(ctx: ScimContext): Router {
   const views = new ResourceViews(ctx.store);
   const router = Router();
   router.use((req, res, next) => {
-    // req.host (with its port) honours X-Forwarded-Host when TRUST_PROXY says so; the Host header does not.
-    res.locals.scimBaseUrl = `${req.protocol}://${req.host}${req.baseUrl}`;
+    res.locals.scimBaseUrl = `${publicOrigin(req, ctx.config.publicUrl)}${req.baseUrl}`;
     next();
   });
   router.use('/Users', usersRouter(ctx, views));

@@ -10,6 +10,7 @@ import type { ReconcileProducer } from '../queue/producer';
 import { ResyncQueue } from '../queue/resync-queue';
 import { startResyncWorker } from '../queue/resync-worker';
 import { startReconcileWorker } from '../queue/worker';
+import { tokenUserIdOf } from '../reconcile/adoption';
 import { GroupReconciler } from '../reconcile/group-reconciler';
 import type { PlanContext } from '../reconcile/plan';
 import { UserReconciler } from '../reconcile/user-reconciler';
@@ -59,7 +60,8 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
     });
     if (abort.signal.aborted) return;
     const ctx: PlanContext = { deletePolicy: config.userDeletePolicy, loginType: config.coder.loginType, orgId: organization.id };
-    const reconcileDeps = { store: deps.store, claims: new ClaimIndex(deps.queueRedis, prefix), queue: deps.producer, coder: deps.coder, ctx };
+    const adoption = { tokenUserId: tokenUserIdOf(deps.coder), groups: config.adoptGroups };
+    const reconcileDeps = { store: deps.store, claims: new ClaimIndex(deps.queueRedis, prefix), queue: deps.producer, coder: deps.coder, ctx, adoption };
     const worker = startReconcileWorker({
       connection: deps.queueRedis,
       prefix,

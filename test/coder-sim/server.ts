@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { admitUser, extractToken, resolveToken } from './auth';
 import { Ctx, SimOptions } from './context';
 import { ApiResult, err, goJson, internalError, routeNotFound } from './errors';
-import { parseUuid, randomString } from './ids';
+import { newId, parseUuid, randomString } from './ids';
 import { RateLimiter } from './ratelimit';
 import { Match, buildRoutes, matchRoute } from './router';
 import { BUILD_VERSION } from './routes-misc';
@@ -212,6 +212,7 @@ export async function startCoderSim(opts: CoderSimOptions = {}): Promise<CoderSi
     updated_at: new Date(u.updated_at).toISOString(),
     deleted: u.deleted,
     organization_ids: state.userOrgIds(u.id),
+    roles: [...u.roles],
     workspaces: u.workspaces,
   });
   const mustUser = (id: string): UserRec => {
@@ -266,10 +267,16 @@ export async function startCoderSim(opts: CoderSimOptions = {}): Promise<CoderSi
             email: u.email,
             name: u.name ?? '',
             status: u.status ?? 'dormant',
-            login_type: 'password',
+            login_type: u.loginType ?? 'password',
             orgIds,
+            roles: [...new Set(u.roles ?? [])],
           }),
         );
+      },
+      setUserRoles(id, roles) {
+        const u = mustUser(id);
+        u.roles = [...new Set(roles)];
+        u.updated_at = state.now();
       },
       deleteUser(id) {
         state.softDeleteUser(mustUser(id));
@@ -318,9 +325,44 @@ export async function startCoderSim(opts: CoderSimOptions = {}): Promise<CoderSi
         mustToken(token);
         state.tokens.delete(token.split('-')[0]);
       },
-      setUserRoles(userId, roles) {
-        mustUser(userId).roles = [...roles];
+      createTemplate(name, orgId) {
+        const org = mustOrg(orgId);
+        const t = state.now();
+        const id = newId();
+        state.templates.set(id, { id, name, display_name: '', organization_id: org.id, created_at: t, updated_at: t, groupAcl: new Map([[org.id, 'use']]), userAcl: new Map() });
+        return id;
       },
+      createWorkspace(userId, name, templateId) {
+        const u = mustUser(userId);
+        const template = state.templates.get(templateId);
+        if (!template) throw new Error(`coder-sim: no such template ${templateId}`);
+        const t = state.now();
+        const id = newId();
+        state.workspaces.set(id, { id, name, owner_id: u.id, organization_id: template.organization_id, template_id: template.id, created_at: t, builds: [{ id: newId(), build_number: 1, transition: 'start', created_at: t }] });
+        u.workspaces++;
+        return id;
+      },
+      setSiteRoleField(field) {
+        state.idpSync.siteRoleField = field;
+      },
+    },
+    roles(userId) {
+      const u = mustUser(userId);
+      const organizations: Record<string, string[]> = {};
+      for (const o of state.orgs.values()) {
+        const m = o.members.get(u.id);
+        if (m) organizations[o.id] = [...m.roles];
+      }
+      return { site: [...u.roles], organizations };
+    },
+    templateAcl(templateId) {
+      const t = state.templates.get(templateId);
+      if (!t) throw new Error(`coder-sim: no such template ${templateId}`);
+      return { groups: Object.fromEntries(t.groupAcl), users: Object.fromEntries(t.userAcl) };
+    },
+    workspaces(userId) {
+      const id = mustUser(userId).id;
+      return [...state.workspaces.values()].filter((w) => w.owner_id === id).map((w) => ({ id: w.id, name: w.name, transition: w.builds[w.builds.length - 1].transition }));
     },
     calls: () => ({ ...counts }),
     writeCalls: () => writes,

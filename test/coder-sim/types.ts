@@ -33,6 +33,8 @@ export interface SimUser {
   updated_at: string;
   deleted: boolean;
   organization_ids: string[];
+  /** Site roles (owner, user-admin, template-admin, auditor, or a custom role name). */
+  roles: string[];
   workspaces: number;
 }
 
@@ -48,7 +50,10 @@ export interface SimGroup {
 }
 
 export interface CoderSimDirect {
-  createUser(u: { username: string; email: string; name?: string; status?: SimUserStatus; orgIds?: string[] }): SimUser;
+  /** `loginType` defaults to password, `roles` (site roles) to none. */
+  createUser(u: { username: string; email: string; name?: string; status?: SimUserStatus; orgIds?: string[]; loginType?: string; roles?: string[] }): SimUser;
+  /** Replaces the user's site roles, as PUT /users/{user}/roles does. */
+  setUserRoles(id: string, roles: string[]): void;
   deleteUser(id: string): void;
   setUserStatus(id: string, s: SimUserStatus): void;
   createGroup(g: { name: string; display_name?: string; orgId?: string }): SimGroup;
@@ -67,8 +72,12 @@ export interface CoderSimDirect {
   expireToken(token: string): void;
   /** Deletes the token: every call with it answers 401 `API key is invalid.` */
   revokeToken(token: string): void;
-  /** Replaces the user's site roles (without "owner" its writes answer 403 Forbidden). */
-  setUserRoles(userId: string, roles: string[]): void;
+  /** A template (Coder creates them from versions, not simulated); default organization unless given. Returns its id. */
+  createTemplate(name: string, orgId?: string): string;
+  /** A running workspace of the user (also counted for DELETE /users 417). Returns its id. */
+  createWorkspace(userId: string, name: string, templateId: string): string;
+  /** Deployment flag CODER_OIDC_USER_ROLE_FIELD: non-empty turns site role sync on (no API sets it). */
+  setSiteRoleField(field: string): void;
 }
 
 export interface CoderSim {
@@ -83,6 +92,12 @@ export interface CoderSim {
   groups(orgId?: string): SimGroup[];
   orgMembers(orgId?: string): string[];
   direct: CoderSimDirect;
+  /** Site roles of a user, and organization roles per organization id. */
+  roles(userId: string): { site: string[]; organizations: Record<string, string[]> };
+  /** A template's ACL: group id (Everyone: the org id) -> role, user id -> role. */
+  templateAcl(templateId: string): { groups: Record<string, string>; users: Record<string, string> };
+  /** The latest build transition of each workspace of a user. */
+  workspaces(userId: string): Array<{ id: string; name: string; transition: string }>;
   calls(): Record<string, number>;
   writeCalls(): number;
   resetCalls(): void;

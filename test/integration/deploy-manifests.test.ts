@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
+import { FIXED_CODER_TOKEN, FIXED_SCIM_TOKEN, strongToken } from '../fixtures/tokens';
 
 /**
  * The Kubernetes manifests under config/kubernetes are checked against the code they deploy: ports, probe
@@ -59,7 +60,7 @@ const bridgeScopes = scopes.filter((s) => s.containers.some((c) => String(c.imag
 const bridgeContainers = bridgeScopes.flatMap((s) => s.containers.filter((c) => String(c.image).includes(BRIDGE_IMAGE)).map((container) => ({ ...s, container })));
 const ofKind = (kind: string, folder?: string) => manifests.filter((m) => m.doc.kind === kind && (folder === undefined || m.folder === folder));
 const labelsMatch = (selector: Node, labels: Node) => Object.entries(selector).every(([key, value]) => labels[key] === value);
-const REQUIRED_ONLY = { CODER_URL: 'http://127.0.0.1:1', CODER_SESSION_TOKEN: 'coder-token', SCIM_BEARER_TOKEN: 'scim-token' };
+const REQUIRED_ONLY = { CODER_URL: 'http://127.0.0.1:1', CODER_SESSION_TOKEN: FIXED_CODER_TOKEN, SCIM_BEARER_TOKEN: FIXED_SCIM_TOKEN };
 
 /** The environment a container would see: literal env, ConfigMaps it pulls in with envFrom (same folder). */
 function containerEnv(manifest: Manifest, container: Node): Record<string, string> {
@@ -87,6 +88,12 @@ function secretBehind(scope: PodScope, container: Node, path: string): { secretN
     if (typeof secret.secretName === 'string') return { secretName: secret.secretName, key: posix.basename(path), mode: Number(secret.defaultMode ?? 0o644) };
   }
   return undefined;
+}
+
+/** The keys of the Secret `name` that the folder's kustomization generates from files ("key=path" or "path"). */
+function generatedSecretKeys(folder: string, name: string): string[] | undefined {
+  const generator = nodes(ofKind('Kustomization', folder)[0]?.doc.secretGenerator).find((g) => g.name === name);
+  return (generator?.files as string[] | undefined)?.map((source) => posix.basename(String(source).split('=')[0]));
 }
 
 describe('config/kubernetes manifests', () => {
@@ -134,7 +141,7 @@ describe('config/kubernetes manifests', () => {
   );
 
   test.each(bridgeContainers.map((c) => [`${c.manifest.file}:${String(c.container.name)}`, c] as const))(
-    '%s: every variable is one config.ts reads, and the values with the example Secret load as a valid config',
+    '%s: every variable is one config.ts reads, each secret file comes from the generated Secret, and the values load as a valid config',
     (_label, scope) => {
       const { manifest, container } = scope;
       const env = containerEnv(manifest, container);
@@ -146,14 +153,14 @@ describe('config/kubernetes manifests', () => {
         for (const name of Object.keys(env).filter((n) => n.endsWith('_FILE'))) {
           const behind = secretBehind(scope, container, env[name]);
           expect({ name, behind }).toEqual({ name, behind: expect.objectContaining({ secretName: expect.any(String) }) });
-          const secret = ofKind('Secret', manifest.folder).find((m) => node(m.doc.metadata).name === behind!.secretName);
-          const value = node(secret?.doc.stringData)[behind!.key];
-          expect({ name, value }).toEqual({ name, value: expect.any(String) });
+          const keys = generatedSecretKeys(manifest.folder, behind!.secretName);
+          expect({ name, key: behind!.key, generated: keys?.includes(behind!.key) }).toEqual({ name, key: behind!.key, generated: true });
           // Secret files are root-owned, group-owned by fsGroup when set: the non-root bridge must still read them.
           const readable = (behind!.mode & 0o004) !== 0 || ((behind!.mode & 0o040) !== 0 && scope.podSecurity.fsGroup !== undefined);
           expect({ name, readable }).toEqual({ name, readable: true });
+          // What the operator writes into secrets/ (docs/operators.md): a generated token, one per file.
           resolved[name] = join(secretDir, behind!.key);
-          writeFileSync(resolved[name], String(value));
+          writeFileSync(resolved[name], `${strongToken(behind!.key)}\n`);
         }
         const config = loadConfig(resolved);
         expect(config.coder.token.length).toBeGreaterThan(0);
@@ -164,6 +171,24 @@ describe('config/kubernetes manifests', () => {
       }
     },
   );
+
+  test('no kustomization deploys a token: Secrets are generated from files under secrets/, which git ignores', () => {
+    expect(ofKind('Secret')).toEqual([]);
+    for (const folder of ['standalone', 'sidecar']) {
+      const generators = nodes(ofKind('Kustomization', folder)[0].doc.secretGenerator);
+      expect(generators.length).toBeGreaterThan(0);
+      const ignored = readFileSync(join(MANIFESTS, folder, 'secrets', '.gitignore'), 'utf8').split('\n');
+      expect(ignored).toEqual(expect.arrayContaining(['*', '!.gitignore']));
+      for (const generator of generators) {
+        expect(generator.literals).toBeUndefined();
+        expect(generator.envs).toBeUndefined();
+        for (const source of (generator.files as string[]).map(String)) {
+          const path = source.split('=').pop()!;
+          expect(path).toMatch(/^secrets\/[\w.-]+$/);
+        }
+      }
+    }
+  });
 
   test('every container runs as non-root, without privilege escalation, on a read-only root filesystem', () => {
     const containers = scopes.flatMap((s) => s.containers.map((container) => ({ file: s.manifest.file, security: { ...s.podSecurity, ...node(container.securityContext) } })));

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config';
+import { FIXED_CODER_TOKEN, FIXED_SCIM_TOKEN } from '../fixtures/tokens';
 
 /**
  * No Docker engine runs here: the Dockerfile is read and its final stage's steps are performed by hand in a
@@ -65,7 +66,7 @@ const one = (stage: Stage, keyword: string) => {
   return found[0];
 };
 const healthcheckArgv: string[] = JSON.parse(/CMD (\[.*\])$/.exec(one(finalStage, 'HEALTHCHECK'))![1]);
-const minimalEnv = { CODER_URL: 'http://127.0.0.1:1', CODER_SESSION_TOKEN: 'coder-token', SCIM_BEARER_TOKEN: 'scim-token' };
+const minimalEnv = { CODER_URL: 'http://127.0.0.1:1', CODER_SESSION_TOKEN: FIXED_CODER_TOKEN, SCIM_BEARER_TOKEN: FIXED_SCIM_TOKEN };
 
 /** Runs the image's HEALTHCHECK command against a port; resolves to its exit code. */
 function healthcheck(port: number): Promise<number> {
