@@ -85,7 +85,9 @@ export function startReconcileWorker(options: ReconcileWorkerOptions): Worker<Re
     if (outcome.type !== 'requeue_after') {
       authPause.reset();
       const { result } = outcome;
-      logger[outcome.type === 'terminal' ? 'warn' : 'info']({ ...fields, operations: result.operations, error: result.error }, `reconcile ${result.outcome}`);
+      // The log line names the reconciler's own outcome ('failed', not the metric's 'failed_permanent').
+      const level = outcome.type === 'terminal' ? 'warn' : 'info';
+      logger[level]({ ...fields, outcome: result.outcome, operations: result.operations, error: result.error }, `reconcile ${result.outcome}`);
       return result;
     }
     switch (outcome.reason) {
