@@ -39,6 +39,12 @@ const duration = z.string().transform((text, ctx) => {
   return ms;
 });
 
+/**
+ * A reconcile's lock in Redis is renewed every half of this while it runs; a killed worker's jobs are taken
+ * over by another worker this long after its last renewal.
+ */
+export const DEFAULT_WORKER_LOCK_MS = 10_000;
+
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -65,6 +71,7 @@ const schema = z.object({
   USER_DELETE_POLICY: z.enum(['suspend', 'delete']).default('suspend'),
   RESYNC_INTERVAL: duration.default(3_600_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  WORKER_LOCK_DURATION: duration.pipe(z.number().min(1_000, 'must be at least 1s')).default(DEFAULT_WORKER_LOCK_MS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   METRICS_OPEN: bool.default(false),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
@@ -95,6 +102,8 @@ export interface Config {
   userDeletePolicy: 'suspend' | 'delete';
   resyncIntervalMs: number;
   workerConcurrency: number;
+  /** How long a killed worker's reconciles stay locked before another worker retries them. */
+  workerLockMs: number;
   logLevel: string;
   metricsOpen: boolean;
   tls?: { certFile: string; keyFile: string };
@@ -208,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     userDeletePolicy: v.USER_DELETE_POLICY,
     resyncIntervalMs: v.RESYNC_INTERVAL,
     workerConcurrency: v.WORKER_CONCURRENCY,
+    workerLockMs: v.WORKER_LOCK_DURATION,
     logLevel: v.LOG_LEVEL,
     metricsOpen: v.METRICS_OPEN,
     tls: v.TLS_CERT_FILE && v.TLS_KEY_FILE ? { certFile: v.TLS_CERT_FILE, keyFile: v.TLS_KEY_FILE } : undefined,

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CoderClient } from '../coder/client';
+import type { Organization } from '../coder/types';
+import { idpSyncOverlaps, organizationsOfPolicy, type IdpSyncState } from '../policy/idp-sync-overlap';
 import { PolicyError } from '../policy/errors';
 import { formatPath, loadPolicyFile } from '../policy/load';
 import { BUILT_IN_ORG_ROLES, type AccessPolicy } from '../policy/schema';
@@ -8,7 +10,8 @@ import { compileGlob } from '../policy/glob';
 /**
  * `coder-scim-bridge policy check FILE`: validates an access-policy file, one line per problem naming its
  * place. With CODER_URL and a Coder token in the environment it also reports the organizations, templates
- * and organization roles the file names that Coder lacks. Returns the exit code (0 valid, 1 problems).
+ * and organization roles the file names that Coder lacks, and warns where Coder's own IdP sync overlaps what the
+ * policy grants. Returns the exit code (0 valid, 1 problems; warnings do not fail).
  */
 
 const CHECK_TIMEOUT_MS = 10_000;
@@ -21,7 +24,7 @@ interface CoderAccess {
 }
 
 /** Only what the Coder checks need, so that a policy can be checked without the bridge's whole configuration. */
-export function coderAccessFromEnv(env: NodeJS.ProcessEnv): CoderAccess | undefined {
+function coderAccessFromEnv(env: NodeJS.ProcessEnv): CoderAccess | undefined {
   const url = env.CODER_URL;
   let token = env.CODER_SESSION_TOKEN;
   if (!token && env.CODER_SESSION_TOKEN_FILE) token = readFileSync(env.CODER_SESSION_TOKEN_FILE, 'utf8').trim();
@@ -29,8 +32,30 @@ export function coderAccessFromEnv(env: NodeJS.ProcessEnv): CoderAccess | undefi
   return { url: url.replace(/\/+$/, ''), token, organization: env.CODER_ORGANIZATION || undefined };
 }
 
-/** One line per name the policy uses that Coder does not have. */
-async function coderProblems(policy: AccessPolicy, coder: CoderClient, defaultOrg: string | undefined): Promise<string[]> {
+interface CoderFindings {
+  /** Names the policy uses that Coder does not have: the file is refused. */
+  problems: string[];
+  /** Overlaps with Coder's own IdP sync: the policy works, but Coder will undo or refuse some of it. */
+  warnings: string[];
+}
+
+/** Reads the IdP sync settings of the organizations the policy touches; a Coder that cannot show them is a warning. */
+async function idpSyncWarnings(policy: AccessPolicy, coder: CoderClient, base: Organization, byName: Map<string, Organization>): Promise<string[]> {
+  try {
+    const sync: IdpSyncState = { organizationField: (await coder.organizationSyncSettings()).field, groupFields: {}, roleFields: {} };
+    for (const name of organizationsOfPolicy(policy, base.name)) {
+      const org = byName.get(name.toLowerCase());
+      if (!org) continue;
+      sync.groupFields[name] = (await coder.groupSyncSettings(org.id)).field;
+      sync.roleFields[name] = (await coder.roleSyncSettings(org.id)).field;
+    }
+    return idpSyncOverlaps(policy, base.name, sync);
+  } catch (err) {
+    return [`cannot read Coder's IdP sync settings (${(err as Error).message}): overlaps with Coder's own sync not checked`];
+  }
+}
+
+async function coderFindings(policy: AccessPolicy, coder: CoderClient, defaultOrg: string | undefined): Promise<CoderFindings> {
   const orgs = await coder.organizations();
   const base = defaultOrg ? orgs.find((o) => o.id === defaultOrg || o.name.toLowerCase() === defaultOrg.toLowerCase()) : orgs.find((o) => o.is_default);
   const byName = new Map(orgs.map((o) => [o.name.toLowerCase(), o]));
@@ -78,7 +103,7 @@ async function coderProblems(policy: AccessPolicy, coder: CoderClient, defaultOr
       if (!names.some((name) => glob.test(name))) problems.push(`${at}.templates[${t}].name: no template in organization "${org.name}" matches "${template.name}"`);
     }
   }
-  return problems;
+  return { problems, warnings: base ? await idpSyncWarnings(policy, coder, base, byName) : [] };
 }
 
 function summary(policy: AccessPolicy): string {
@@ -108,8 +133,9 @@ export async function runPolicyCheck(file: string, env: NodeJS.ProcessEnv, print
   }
   const coder = new CoderClient({ url: access.url, token: access.token, timeoutMs: CHECK_TIMEOUT_MS, retries: 0 });
   try {
-    const problems = await coderProblems(policy, coder, access.organization);
+    const { problems, warnings } = await coderFindings(policy, coder, access.organization);
     for (const problem of problems) print(`${file}: ${problem}`);
+    for (const warning of warnings) print(`warn ${warning}`);
     if (problems.length > 0) return 1;
     print(`ok ${file}: ${summary(policy)}; every organization, template and role it names exists in Coder (${access.url})`);
     return 0;

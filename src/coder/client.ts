@@ -8,6 +8,7 @@ import type {
   CreateUserRequest,
   Entitlements,
   Group,
+  IdpSyncSettings,
   Organization,
   OrganizationMember,
   OrganizationMemberWithUserData,
@@ -75,6 +76,18 @@ export class CoderClient {
   /** Built-in and custom organization roles. */
   organizationRoles(organization: string): Promise<AssignableRole[]> {
     return this.http.call('GET', '/api/v2/organizations/{organization}/members/roles', { params: { organization } });
+  }
+
+  groupSyncSettings(organization: string): Promise<IdpSyncSettings> {
+    return this.http.call('GET', '/api/v2/organizations/{organization}/settings/idpsync/groups', { params: { organization } });
+  }
+
+  roleSyncSettings(organization: string): Promise<IdpSyncSettings> {
+    return this.http.call('GET', '/api/v2/organizations/{organization}/settings/idpsync/roles', { params: { organization } });
+  }
+
+  organizationSyncSettings(): Promise<IdpSyncSettings> {
+    return this.http.call('GET', '/api/v2/settings/idpsync/organization');
   }
 
   createUser(body: CreateUserRequest): Promise<User> {

@@ -104,6 +104,12 @@ export interface AssignableRole {
   built_in: boolean;
 }
 
+/** IdP sync settings (enterprise/coderd/idpsync): a scope's sync is on when `field` is set. */
+export interface IdpSyncSettings {
+  field: string;
+  mapping: Record<string, string[]>;
+}
+
 export type Entitlement = 'entitled' | 'grace_period' | 'not_entitled';
 
 export interface Feature {

@@ -1,11 +1,20 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { compileFilter, type CompiledFilter } from '../scim/filter';
 import type { DesiredStore, Page, StoredResource } from '../store/types';
 import type { ListQuery } from './list-query';
 
 export type ResourceName = 'User' | 'Group';
 
-/** Resources examined per store round trip when a filter has no indexed lookup and must scan. */
-const SCAN_BATCH = 500;
+/**
+ * Resources examined per store round trip when a filter has no indexed lookup and must scan. Small enough that
+ * one batch costs a few milliseconds of CPU: between batches the scan yields to every other request.
+ */
+const SCAN_BATCH = 200;
+
+/** Runs a scan or refuses it (the per-token bound of scan-gate.ts); by default scans run unbounded. */
+export type ScanRunner = <T>(scan: () => Promise<T>) => Promise<T>;
+
+const UNBOUNDED: ScanRunner = (scan) => scan();
 
 export interface Selection {
   total: number;
@@ -63,6 +72,7 @@ export async function selectPage(
   resource: ResourceName,
   query: ListQuery,
   matchable: (stored: StoredResource) => Record<string, unknown>,
+  runScan: ScanRunner = UNBOUNDED,
 ): Promise<Selection> {
   const source = sourceFor(store, resource);
   const start = query.startIndex - 1;
@@ -77,7 +87,7 @@ export async function selectPage(
     const matches = candidates.filter((stored) => filter.match(matchable(stored))).sort(byCreation);
     return { total: matches.length, resources: matches.slice(start, start + query.count) };
   }
-  return scan(source, filter, start, query.count, matchable);
+  return runScan(() => scan(source, filter, start, query.count, matchable));
 }
 
 async function scan(
@@ -97,5 +107,7 @@ async function scan(
       total += 1;
     }
     if (page.ids.length < SCAN_BATCH || offset + SCAN_BATCH >= page.total) return { total, resources };
+    // Redis replies can arrive back to back: without this, concurrent scans take turns ahead of /healthz.
+    await yieldToEventLoop();
   }
 }

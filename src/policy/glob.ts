@@ -13,7 +13,10 @@ export function isGlob(pattern: string): boolean {
   return pattern.includes('*') || pattern.includes('?');
 }
 
-function wildcardMatch(pattern: readonly string[], value: readonly string[]): boolean {
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** Strings index by UTF-16 unit: fine (and allocation-free) unless a character lies outside the BMP. */
+function wildcardMatch(pattern: ArrayLike<string>, value: ArrayLike<string>): boolean {
   let p = 0;
   let v = 0;
   let star = -1;
@@ -38,7 +41,13 @@ export function compileGlob(pattern: string, { caseInsensitive = false } = {}): 
   const fold = (s: string) => (caseInsensitive ? s.toLowerCase() : s);
   const wanted = fold(pattern);
   if (!isGlob(pattern)) return { source: pattern, test: (value) => fold(value) === wanted };
-  // Code points, so that `?` is one character even outside the BMP.
+  // Code points when needed, so that `?` is one character even outside the BMP.
   const chars = Array.from(wanted);
-  return { source: pattern, test: (value) => wildcardMatch(chars, Array.from(fold(value))) };
+  return {
+    source: pattern,
+    test: (value) => {
+      const folded = fold(value);
+      return SURROGATE.test(folded) ? wildcardMatch(chars, Array.from(folded)) : wildcardMatch(chars, folded);
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { rulesForGroup, type CompiledPolicy } from './compile';
+import { rulesForGroup, type CompiledPolicy, type CompiledTemplateGrant } from './compile';
 import type { TemplateAccess } from './schema';
 
 /**
@@ -30,7 +30,7 @@ export interface GroupAccess {
   displayName?: string;
   avatarUrl?: string;
   /** Template name globs with their access, in rule order. */
-  templates: { glob: { test(name: string): boolean; source: string }; access: TemplateAccess }[];
+  templates: CompiledTemplateGrant[];
 }
 
 const sorted = (values: Iterable<string>): string[] => [...new Set(values)].sort();

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { backoffDelay, type BackoffOptions } from '../coder/retry';
+import { DEFAULT_WORKER_LOCK_MS } from '../config';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { Reconciler } from '../reconcile/reconcile-resource';
@@ -27,9 +28,6 @@ const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
  * throughput, so it never throttles by itself: it exists so that a 429 or a refused token can pause the queue.
  */
 const LIMITER = { max: 100_000, duration: 1_000 };
-/** A reconcile is a few Coder calls; the lock is renewed every half duration while it runs. */
-const LOCK_DURATION_MS = 10_000;
-const STALLED_INTERVAL_MS = 5_000;
 
 export interface ReconcileWorkerOptions {
   connection: Redis | Cluster;
@@ -40,6 +38,8 @@ export interface ReconcileWorkerOptions {
   logger: Logger;
   metrics?: Metrics;
   backoff?: BackoffOptions;
+  /** How long a crashed worker's jobs stay locked before another worker takes them (WORKER_LOCK_DURATION). */
+  lockDurationMs?: number;
   authPause?: BackoffOptions;
   /** Told of every refused token (for the coder_auth_failing figures). */
   onCoderAuthFailure?: (err: unknown) => void;
@@ -74,6 +74,7 @@ class AuthPause {
 export function startReconcileWorker(options: ReconcileWorkerOptions): Worker<ReconcileJobData> {
   const { reconcilers, logger, metrics } = options;
   const backoff = options.backoff ?? RECONCILE_BACKOFF;
+  const lockMs = options.lockDurationMs ?? DEFAULT_WORKER_LOCK_MS;
   const authPause = new AuthPause(options.authPause ?? AUTH_PAUSE_BACKOFF);
 
   async function settle(job: Job<ReconcileJobData>, token: string | undefined, outcome: ReconcileOutcome, durationMs: number): Promise<unknown> {
@@ -134,8 +135,9 @@ export function startReconcileWorker(options: ReconcileWorkerOptions): Worker<Re
       limiter: LIMITER,
       // A killed worker's jobs return to the queue once their lock expires and a stalled check sees it:
       // BullMQ's defaults (30 s each) would hold a crashed replica's work for up to a minute.
-      lockDuration: LOCK_DURATION_MS,
-      stalledInterval: STALLED_INTERVAL_MS,
+      lockDuration: lockMs,
+      // Stalled jobs are looked for as often as the lock is renewed.
+      stalledInterval: lockMs / 2,
       // Only for a failure of settle() itself (Redis gone while requeueing): jobs name this backoff type.
       settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade - 1, backoff) },
     },

@@ -66,6 +66,7 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
       connection: deps.queueRedis,
       prefix,
       concurrency: config.workerConcurrency,
+      lockDurationMs: config.workerLockMs,
       reconcilers: { user: new UserReconciler(reconcileDeps), group: new GroupReconciler({ ...reconcileDeps, groupsLicensed }) },
       logger,
       metrics: deps.metrics,

@@ -91,6 +91,15 @@ export class StoreKeys {
 }
 
 /**
+ * Whether an id can be the id of a record. Ids are joined into keys with `:`, so an id holding one would read
+ * another key (`<user id>:groups` is a set): such a value, perhaps stored as a member by an earlier version,
+ * names nothing.
+ */
+export function canNameRecord(id: string): boolean {
+  return id !== '' && !id.includes(':');
+}
+
+/**
  * What userName uniqueness compares: NFKC-normalised, then case-folded (upper- then lower-casing also folds
  * `ß` to `ss`), then NFKC again as case mapping may denormalise. So a Kelvin sign (`\u212Aate`) or full-width
  * letters (`ｋａｔｅ`) cannot take a name that looks like one already in use.

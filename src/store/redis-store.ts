@@ -120,6 +120,22 @@ export class RedisStore implements DesiredStore {
     return guarded(() => this.groups.memberIds(groupId));
   }
 
+  async *memberIdBatches(groupId: string, batch: number): AsyncGenerator<string[]> {
+    const seen = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, ids] = await guarded(() => this.groups.scanMembers(groupId, cursor, batch));
+      const fresh = ids.filter((id) => !seen.has(id));
+      for (const id of fresh) seen.add(id);
+      if (fresh.length > 0) yield fresh;
+      cursor = next;
+    } while (cursor !== '0');
+  }
+
+  memberCounts(groupIds: string[]): Promise<number[]> {
+    return guarded(() => this.groups.memberCounts(groupIds));
+  }
+
   memberDisplays(groupId: string, memberIds: string[]): Promise<(string | null)[]> {
     return guarded(() => this.displays.read(groupId, memberIds));
   }

@@ -167,6 +167,13 @@ export interface DesiredStore {
   /** Set operations on the member set, O(changed members). Throws not_found. */
   changeMembers(groupId: string, change: MembershipChange): Promise<MembershipResult>;
   memberIds(groupId: string): Promise<string[]>;
+  /**
+   * The member ids in batches of about `batch` (SSCAN: no id twice), so that a group of 100,000 is never one
+   * reply to parse. A member added or removed meanwhile may or may not be seen.
+   */
+  memberIdBatches(groupId: string, batch: number): AsyncGenerator<string[]>;
+  /** How many members each group has, in the order of `groupIds` (one round trip). */
+  memberCounts(groupIds: string[]): Promise<number[]>;
   /** The display names clients sent for these members (null where none), in the order of `memberIds`. */
   memberDisplays(groupId: string, memberIds: string[]): Promise<(string | null)[]>;
   isMember(groupId: string, userId: string): Promise<boolean>;

@@ -25,7 +25,8 @@ describe('site roles: PUT /users/{user}/roles', () => {
     const self = await api(sim, 'PUT', '/users/me/roles', { roles: [] });
     expect(self).toMatchObject({ status: 400, body: { message: 'You cannot change your own roles.' } });
     const u = await createUser(sim, uname('site'));
-    expect((await api(sim, 'PUT', `/users/${u.id}/roles`, { roles: ['admin'] })).status).toBe(400);
+    expect((await api(sim, 'PUT', `/users/${u.id}/roles`, { roles: ['admin'] })).body).toEqual({ message: '"admin" is not a supported role' });
+    expect((await api(sim, 'PUT', `/users/${u.id}/roles`, { roles: ['organization-admin'] })).body).toEqual({ message: 'Must only update site wide roles' });
     const other = await createUser(sim, uname('site'));
     const token = sim.direct.createToken(other.id);
     expect((await api(sim, 'PUT', `/users/${u.id}/roles`, { roles: ['auditor'] }, { token })).status).toBe(403);
@@ -33,6 +34,8 @@ describe('site roles: PUT /users/{user}/roles', () => {
     try {
       const r = await api(sim, 'PUT', `/users/${u.id}/roles`, { roles: ['auditor'] });
       expect(r).toMatchObject({ status: 400, body: { message: 'Cannot modify roles for OIDC users when role sync is enabled.' } });
+      // Coder checks role sync before self-change.
+      expect(r.body.detail).toBe("'User Role Field' is set in the OIDC configuration. All role changes must come from the oidc identity provider.");
       const pw = await createUser(sim, uname('site'), { login_type: 'password', password: 'SomeSecurePassword!' });
       expect((await api(sim, 'PUT', `/users/${pw.id}/roles`, { roles: ['auditor'] })).status).toBe(200);
     } finally {
@@ -70,7 +73,8 @@ describe('organizations: members and organization roles', () => {
     await api(sim, 'POST', `/organizations/${org}/members/${sim.ownerId}`);
     const self = await api(sim, 'PUT', `/organizations/${org}/members/me/roles`, { roles: [] });
     expect(self.body).toEqual({ message: 'You cannot change your own organization roles.', detail: 'Another user with the appropriate permissions must change your roles.' });
-    expect((await api(sim, 'PUT', `/organizations/${org}/members/${u.id}/roles`, { roles: ['nope'] })).status).toBe(400);
+    expect((await api(sim, 'PUT', `/organizations/${org}/members/${u.id}/roles`, { roles: ['nope'] })).body).toEqual({ message: '"nope" is not a supported role' });
+    expect((await api(sim, 'PUT', `/organizations/${org}/members/${u.id}/roles`, { roles: ['auditor'] })).body).toEqual({ message: 'Must only update org roles' });
     await api(sim, 'PATCH', `/organizations/${org}/settings/idpsync/roles`, { field: 'roles', mapping: {} });
     const synced = await api(sim, 'PUT', `/organizations/${org}/members/${u.id}/roles`, { roles: ['organization-admin'] });
     expect(synced.status).toBe(400);
@@ -210,6 +214,7 @@ describe('workspaces', () => {
       message: 'Validation failed.',
       validations: [{ field: 'transition', detail: 'Validation failed for tag "oneof" with value: "pause"' }],
     });
+    expect((await api(sim, 'POST', `/workspaces/${wid}/builds`, {})).body.validations).toEqual([{ field: 'transition', detail: 'Validation failed for tag "oneof" with value: ""' }]);
     expect((await api(sim, 'DELETE', `/users/${u.id}`)).status).toBe(417);
   });
 });

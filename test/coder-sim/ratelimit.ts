@@ -5,7 +5,8 @@
  */
 import { ApiResult, err } from './errors';
 
-const WINDOW_MS = 60_000;
+/** Coder's window. Tests may shorten it to wait out a 429 in seconds; Retry-After and the message follow it. */
+export const CODER_RATE_WINDOW_MS = 60_000;
 
 interface Counter {
   window: number; // start of the window `curr` belongs to
@@ -23,7 +24,10 @@ export class RateLimiter {
   private counters = new Map<string, Counter>();
   private lastSweep = 0;
 
-  constructor(private now: () => number = Date.now) {}
+  constructor(
+    private now: () => number = Date.now,
+    private readonly windowMs: number = CODER_RATE_WINDOW_MS,
+  ) {}
 
   reset(): void {
     this.counters.clear();
@@ -31,29 +35,29 @@ export class RateLimiter {
 
   check(key: string, limit: number): RateDecision {
     const now = this.now();
-    const currentWindow = now - (now % WINDOW_MS);
+    const currentWindow = now - (now % this.windowMs);
     this.sweep(currentWindow);
     let c = this.counters.get(key);
     if (!c) {
       c = { window: currentWindow, curr: 0, prev: 0 };
       this.counters.set(key, c);
     } else if (c.window !== currentWindow) {
-      c.prev = c.window === currentWindow - WINDOW_MS ? c.curr : 0;
+      c.prev = c.window === currentWindow - this.windowMs ? c.curr : 0;
       c.curr = 0;
       c.window = currentWindow;
     }
     const elapsed = now - currentWindow;
-    const rate = Math.round((c.prev * (WINDOW_MS - elapsed)) / WINDOW_MS + c.curr);
+    const rate = Math.round((c.prev * (this.windowMs - elapsed)) / this.windowMs + c.curr);
     const headers: Record<string, string> = {
       'X-RateLimit-Limit': String(limit),
-      'X-RateLimit-Reset': String(Math.floor((currentWindow + WINDOW_MS) / 1000)),
+      'X-RateLimit-Reset': String(Math.floor((currentWindow + this.windowMs) / 1000)),
     };
     if (rate + 1 > limit) {
       headers['X-RateLimit-Remaining'] = String(limit - rate);
-      headers['Retry-After'] = '60';
+      headers['Retry-After'] = String(Math.ceil(this.windowMs / 1000));
       return {
         headers,
-        limited: err(429, `You've been rate limited for sending more than ${limit} requests in 1m0s.`),
+        limited: err(429, `You've been rate limited for sending more than ${limit} requests in ${goDuration(this.windowMs)}.`),
       };
     }
     c.curr++;
@@ -65,6 +69,12 @@ export class RateLimiter {
   private sweep(currentWindow: number): void {
     if (this.lastSweep === currentWindow) return;
     this.lastSweep = currentWindow;
-    for (const [k, c] of this.counters) if (c.window < currentWindow - WINDOW_MS) this.counters.delete(k);
+    for (const [k, c] of this.counters) if (c.window < currentWindow - this.windowMs) this.counters.delete(k);
   }
+}
+
+/** A window as Go prints a time.Duration of whole seconds ("1m0s", "5s"), as httprate's message does. */
+function goDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  return seconds >= 60 ? `${Math.floor(seconds / 60)}m${seconds % 60}s` : `${seconds}s`;
 }

@@ -31,17 +31,23 @@ export function customRolesOf(state: State, orgId: string): Map<string, CustomRo
 export function putUserRoles(ctx: Ctx): ApiResult {
   const u = userParam(ctx, true);
   if (u.e) return u.e;
-  if (ctx.actor && u.v.id === ctx.actor.id) return err(400, 'You cannot change your own roles.');
   if (u.v.login_type === 'oidc' && ctx.state.idpSync.siteRoleField !== '') {
-    return err(400, 'Cannot modify roles for OIDC users when role sync is enabled.');
+    return err(
+      400,
+      'Cannot modify roles for OIDC users when role sync is enabled.',
+      "'User Role Field' is set in the OIDC configuration. All role changes must come from the oidc identity provider.",
+    );
   }
+  if (ctx.actor && u.v.id === ctx.actor.id) return err(400, 'You cannot change your own roles.');
   const denied = requireOwner(ctx);
   if (denied) return denied;
   const b = rolesBody(ctx);
   if ('error' in b) return b.error;
   const roles = b.roles.filter((r) => r !== IMPLIED_SITE);
+  // dbauthz canAssignRoles: the kind of role first, then whether it exists.
+  if (roles.some((r) => r in ORG_ROLES || r === IMPLIED_ORG)) return err(400, 'Must only update site wide roles');
   const bad = roles.find((r) => !SITE_ROLES.includes(r));
-  if (bad !== undefined) return err(400, `assign role: role "${bad}" is not a site role`);
+  if (bad !== undefined) return err(400, `"${bad}" is not a supported role`);
   u.v.roles = roles;
   u.v.updated_at = ctx.state.now();
   return ok(userJson(ctx.state, u.v));
@@ -71,8 +77,9 @@ export function putMemberRoles(ctx: Ctx): ApiResult {
   if (denied) return denied;
   const custom = customRolesOf(ctx.state, o.v.id);
   const roles = b.roles.filter((r) => r !== IMPLIED_ORG);
+  if (roles.some((r) => SITE_ROLES.includes(r) || r === IMPLIED_SITE)) return err(400, 'Must only update org roles');
   const bad = roles.find((r) => !(r in ORG_ROLES) && !custom.has(r));
-  if (bad !== undefined) return err(400, `assign role: role "${bad}" does not exist in organization ${o.v.id}`);
+  if (bad !== undefined) return err(400, `"${bad}" is not a supported role`);
   member.roles = roles;
   member.updated_at = ctx.state.now();
   return ok(orgMemberJson(ctx.state, o.v.id, u.v.id, member));

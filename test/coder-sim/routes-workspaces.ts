@@ -70,7 +70,8 @@ export function postWorkspaceBuild(ctx: Ctx): ApiResult {
   if ('error' in d) return d.error;
   const transition = (d.value.transition as string) ?? '';
   if (!TRANSITIONS.includes(transition)) {
-    return validationFailed([{ field: 'transition', detail: `Validation failed for tag "${transition === '' ? 'required' : 'oneof'}" with value: "${transition}"` }]);
+    // validate:"oneof=start stop delete,required": oneof is checked first, so an empty value fails it too.
+    return validationFailed([{ field: 'transition', detail: `Validation failed for tag "oneof" with value: "${transition}"` }]);
   }
   const denied = requireOwner(ctx);
   if (denied) return denied;

@@ -5,7 +5,7 @@ import { admitUser, extractToken, resolveToken } from './auth';
 import { Ctx, SimOptions } from './context';
 import { ApiResult, err, goJson, internalError, routeNotFound } from './errors';
 import { newId, parseUuid, randomString } from './ids';
-import { RateLimiter } from './ratelimit';
+import { CODER_RATE_WINDOW_MS, RateLimiter } from './ratelimit';
 import { Match, buildRoutes, matchRoute } from './router';
 import { BUILD_VERSION } from './routes-misc';
 import { State, UserRec } from './state';
@@ -50,10 +50,11 @@ export async function startCoderSim(opts: CoderSimOptions = {}): Promise<CoderSi
     outage: false,
     groupsLicensed: true,
     rateLimitPerMinute: 0,
+    rateLimitWindowMs: CODER_RATE_WINDOW_MS,
     random: Math.random,
     ...definedOnly(opts),
   };
-  const limiter = new RateLimiter();
+  const limiter = new RateLimiter(Date.now, options.rateLimitWindowMs);
   let counts: Record<string, number> = Object.create(null);
   let writes = 0;
   let closed = false;
@@ -154,7 +155,7 @@ export async function startCoderSim(opts: CoderSimOptions = {}): Promise<CoderSi
             headers: {
               'X-RateLimit-Limit': String(limit),
               'X-RateLimit-Remaining': String(limit - 1),
-              'X-RateLimit-Reset': String(Math.floor((Date.now() - (Date.now() % 60000) + 60000) / 1000)),
+              'X-RateLimit-Reset': String(Math.floor((Date.now() - (Date.now() % options.rateLimitWindowMs) + options.rateLimitWindowMs) / 1000)),
             },
             limited: undefined,
           }

@@ -16,6 +16,11 @@ export interface CoderSimOptions {
   groupsLicensed?: boolean;
   /** Per (token user or IP, request path) sliding-window limit; 0 disables (default). */
   rateLimitPerMinute?: number;
+  /**
+   * Length of that window, default 60000 (Coder's minute; the limit then counts per this window). Only used at
+   * start. A test shortens it so a 429's Retry-After is seconds, not a minute.
+   */
+  rateLimitWindowMs?: number;
   /** Injectable RNG for failure decisions, default Math.random. */
   random?: () => number;
 }

@@ -6,9 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config';
 import { FIXED_CODER_TOKEN, FIXED_SCIM_TOKEN } from '../fixtures/tokens';
+import { REDIS_URL, testRedis } from '../redis';
 
 /**
  * No Docker engine runs here: the Dockerfile is read and its final stage's steps are performed by hand in a
@@ -177,7 +177,7 @@ describe('Dockerfile', () => {
       const prefix = `test-${randomUUID()}`;
       const child: ChildProcess = spawn('node', ['dist/main.js', 'serve'], {
         cwd: image,
-        env: { PATH: process.env.PATH, ...minimalEnv, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: prefix, LOG_LEVEL: 'warn' },
+        env: { PATH: process.env.PATH, ...minimalEnv, PORT: String(port), HOST: '127.0.0.1', REDIS_URL, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let stderr = '';
@@ -207,7 +207,7 @@ describe('Dockerfile', () => {
 
 /** Removes what a started bridge may have written under its test prefix. */
 async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true });
+  const redis = testRedis({ lazyConnect: true });
   await redis.connect();
   try {
     let cursor = '0';

@@ -80,6 +80,28 @@ test('with Coder: organizations, templates and roles the file names that Coder l
   expect(good.code).toBe(0);
 });
 
+test("with Coder: a warning, not a failure, where Coder's own IdP sync overlaps the policy", async () => {
+  const file = write('sync.yaml', POLICY.replace(', ghost-role', '').replace(', {name: rust, access: admin}', '').replace('name: nowhere', 'name: coder'));
+  const ds = (await (await fetch(`${sim.url}/api/v2/organizations/data-science`, { headers: { 'Coder-Session-Token': sim.token } })).json()) as { id: string };
+  const patch = (body: unknown) =>
+    fetch(`${sim.url}/api/v2/organizations/${ds.id}/settings/idpsync/roles`, {
+      method: 'PATCH',
+      headers: { 'Coder-Session-Token': sim.token, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  expect((await patch({ field: 'roles', mapping: {} })).status).toBe(200);
+  try {
+    const { code, lines } = await check(file, { CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.token });
+    expect(code).toBe(0);
+    expect(lines).toEqual([
+      expect.stringMatching(/^warn organization "data-science": Coder's role sync is on \(field "roles"\)/),
+      expect.stringMatching(/^ok .*every organization, template and role it names exists in Coder/),
+    ]);
+  } finally {
+    await patch({ field: '', mapping: {} });
+  }
+});
+
 test('ACCESS_POLICY_FILE: an invalid file is refused at start with the same lines', () => {
   const env = { CODER_URL: 'http://127.0.0.1:1', CODER_SESSION_TOKEN: 't', SCIM_BEARER_TOKEN: 'policy-check-test-token-0123456789abcdefghijklmnop' };
   const bad = write('start.yaml', 'version: 2\n');

@@ -19,6 +19,7 @@ import { RedisStore } from '../../src/store/redis-store';
 import { createRedis } from '../../src/store/redis';
 import type { ResourceKind } from '../../src/store/types';
 import { strongToken } from '../fixtures/tokens';
+import { REDIS_URL } from '../redis';
 
 /**
  * A real bridge HTTP server for integration tests: real Redis under a random key prefix, a real
@@ -77,6 +78,7 @@ export async function startScimServer(options: ServerOptions = {}): Promise<Scim
     CODER_URL: 'http://127.0.0.1:9',
     CODER_SESSION_TOKEN: 'unused',
     SCIM_BEARER_TOKEN: tokens.join(','),
+    REDIS_URL,
     REDIS_PREFIX: prefix,
     LOG_LEVEL: 'silent',
     ...(options.adminToken && { ADMIN_TOKEN: options.adminToken }),

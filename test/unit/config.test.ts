@@ -27,6 +27,7 @@ describe('loadConfig', () => {
     expect(config.userDeletePolicy).toBe('suspend');
     expect(config.resyncIntervalMs).toBe(3_600_000);
     expect(config.workerConcurrency).toBe(4);
+    expect(config.workerLockMs).toBe(10_000);
     expect(config.adminToken).toBeUndefined();
   });
 
@@ -51,6 +52,7 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...minimal, USER_DELETE_POLICY: 'purge' })[0]).toMatch(/^USER_DELETE_POLICY /);
     expect(problemsOf({ ...minimal, RESYNC_INTERVAL: 'hourly' })[0]).toMatch(/^RESYNC_INTERVAL must be a duration/);
     expect(problemsOf({ ...minimal, CODER_URL: 'ftp://x' })[0]).toMatch(/^CODER_URL /);
+    expect(problemsOf({ ...minimal, WORKER_LOCK_DURATION: '500ms' })).toEqual(['WORKER_LOCK_DURATION must be at least 1s']);
     expect(problemsOf({ ...minimal, REDIS_CLUSTER_NODES: '127.0.0.1:7000' })[0]).toMatch(/^REDIS_PREFIX must be a \{hash-tag\}/);
   });
 
