@@ -112,6 +112,7 @@ export async function startBridge(config: Config, mode: BridgeMode, logger: Logg
   let coderToken = config.coder.token;
   const tokens = tokensOf(config);
   const stopWatching = watchSecretFiles({
+    initial: config,
     files: config.reloadableFiles ?? [],
     reload: config.reload ?? (() => config),
     apply: (next) => {

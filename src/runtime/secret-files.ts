@@ -1,4 +1,4 @@
-import { unwatchFile, watchFile, type Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { ConfigError, type Config } from '../config';
 import type { Logger } from '../log';
 
@@ -11,9 +11,11 @@ import type { Logger } from '../log';
  */
 
 export interface SecretFilesOptions {
+  /** The configuration in use: what a reload is compared with. */
+  initial: Config;
   files: readonly string[];
   reload: () => Config;
-  /** Called with the reloaded configuration: the caller swaps the tokens it uses. */
+  /** Called with the reloaded configuration when a token changed: the caller swaps the tokens it uses. */
   apply: (config: Config) => void;
   logger: Logger;
   /** How often each file is stat()ed. */
@@ -22,13 +24,29 @@ export interface SecretFilesOptions {
 
 export const SECRET_POLL_MS = 5_000;
 
-function changed(current: Stats, previous: Stats): boolean {
-  return current.mtimeMs !== previous.mtimeMs || current.ino !== previous.ino || current.size !== previous.size;
+/** Which tokens a configuration holds: a reload that changes none of them applies nothing. */
+function tokensOf(config: Config): string {
+  return JSON.stringify([config.coder.token, config.scim.tokens, config.adminToken ?? null]);
+}
+
+async function stamp(file: string): Promise<string> {
+  try {
+    const { ino, mtimeMs, size } = await stat(file);
+    return `${ino}:${mtimeMs}:${size}`;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? 'unreadable';
+  }
 }
 
 /** Returns the function that stops watching. */
 export function watchSecretFiles(options: SecretFilesOptions): () => void {
   const { files, logger } = options;
+  if (files.length === 0) return () => undefined;
+  let current = tokensOf(options.initial);
+  // No stamps yet: the first poll reloads once, which catches a change between the start's read and the first stat.
+  let stamps: string[] | undefined;
+  let polling = false;
+
   const reload = () => {
     let config: Config;
     try {
@@ -38,15 +56,24 @@ export function watchSecretFiles(options: SecretFilesOptions): () => void {
       logger.error({ event: 'secrets_reload_failed', problems }, 'a token file changed but cannot be used: the tokens in use stay');
       return;
     }
+    if (tokensOf(config) === current) return;
+    current = tokensOf(config);
     options.apply(config);
-    logger.info({ event: 'secrets_reloaded', files }, 'token files re-read');
+    logger.info({ event: 'secrets_reloaded', files }, 'token files re-read: the new tokens are in use');
   };
-  const listener = (current: Stats, previous: Stats) => {
-    if (changed(current, previous)) reload();
+
+  const poll = async () => {
+    if (polling) return;
+    polling = true;
+    try {
+      const next = await Promise.all(files.map(stamp));
+      if (!stamps || next.some((value, i) => value !== stamps![i])) reload();
+      stamps = next;
+    } finally {
+      polling = false;
+    }
   };
-  const interval = options.intervalMs ?? SECRET_POLL_MS;
-  for (const file of files) watchFile(file, { interval, persistent: false }, listener);
-  return () => {
-    for (const file of files) unwatchFile(file, listener);
-  };
+  const timer = setInterval(() => void poll(), options.intervalMs ?? SECRET_POLL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -7,6 +7,7 @@ import { startBridge, type Bridge } from '../../src/bridge';
 import { createLogger } from '../../src/log';
 import { RECONCILE_QUEUE } from '../../src/queue/jobs';
 import { oktaUser, startE2E, type E2E } from './harness';
+import { waitFor } from '../wait-for';
 
 /**
  * The bridge's Coder token is revoked (a 401 on every call): the worker pauses instead of failing resources,
@@ -42,13 +43,6 @@ async function readyz(origin: string): Promise<{ status: number; body: unknown }
   return { status: reply.statusCode, body: await reply.body.json() };
 }
 
-async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((done) => setTimeout(done, 200));
-  }
-}
 
 async function createUsers(from: number, count: number): Promise<void> {
   for (let i = from; i < from + count; i++) {
@@ -66,12 +60,12 @@ test('a revoked token pauses reconciles without a permanent failure; the rotated
 
   e2e.sim.direct.revokeToken(e2e.sim.token);
   await createUsers(5, 10);
-  await until('the worker reports the refused token', async () => (await readyz(worker.origin)).status === 503);
+  await waitFor(async () => (await readyz(worker.origin)).status === 503, 30_000, 'the worker reports the refused token');
   expect(await readyz(worker.origin)).toEqual({ status: 503, body: { status: 'unavailable', failing: 'coder_auth' } });
   expect(await gauge(worker, 'coderAuthFailing')).toBe(1);
   // serve keeps taking writes; its own view of Coder says the token fails.
   expect(await readyz(e2e.bridge.origin!)).toEqual({ status: 200, body: { status: 'ok' } });
-  await until('/admin/status reports it', async () => (await e2e.admin('GET', '/status')).body.coder.coder_auth_failing === true);
+  await waitFor(async () => (await e2e.admin('GET', '/status')).body.coder.coder_auth_failing === true, 30_000, '/admin/status reports it');
 
   // A few pause windows: the resources wait, none fails for good, and Coder is not hammered.
   await new Promise((done) => setTimeout(done, 8_000));
@@ -95,13 +89,13 @@ test('a revoked token pauses reconciles without a permanent failure; the rotated
   expect(await gauge(worker, 'coderAuthFailing')).toBe(0);
   const after = await e2e.admin('GET', '/status');
   expect(after.body.failureCounts).toEqual({ users: 0, groups: 0 });
-  await until('/admin/status reports the token working', async () => (await e2e.admin('GET', '/status')).body.coder.coder_auth_failing === false);
+  await waitFor(async () => (await e2e.admin('GET', '/status')).body.coder.coder_auth_failing === false, 30_000, '/admin/status reports the token working');
 }, 150_000);
 
 test('a token that loses its privileges (403 Forbidden.) pauses reconciles the same way until they are back', async () => {
   e2e.sim.direct.setUserRoles(e2e.sim.ownerId, []);
   await createUsers(100, 3);
-  await until('the worker reports the refused privilege', async () => (await readyz(worker.origin)).status === 503);
+  await waitFor(async () => (await readyz(worker.origin)).status === 503, 30_000, 'the worker reports the refused privilege');
   expect(await readyz(worker.origin)).toEqual({ status: 503, body: { status: 'unavailable', failing: 'coder_auth' } });
   expect((await e2e.admin('GET', '/status')).body.failureCounts).toEqual({ users: 0, groups: 0 });
 

@@ -4,6 +4,7 @@ import { startBridge, type Bridge } from '../../src/bridge';
 import { createLogger } from '../../src/log';
 import { RECONCILE_QUEUE } from '../../src/queue/jobs';
 import { oktaUser, PATCH_OP, startE2E, type E2E } from './harness';
+import { waitFor } from '../wait-for';
 
 /**
  * A bridge started while Coder is down (the sidecar starts before Coder in its pod; a restart during an
@@ -17,13 +18,6 @@ async function get(origin: string, path: string): Promise<{ status: number; body
   return { status: reply.statusCode, body: await reply.body.json() };
 }
 
-async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
-}
 
 /** Ten users and a group of five, acknowledged while Coder is down. */
 async function writeWhileCoderIsDown(e2e: E2E): Promise<void> {
@@ -105,7 +99,7 @@ describe('serve and worker processes', () => {
     expect((await get(worker.origin, '/readyz')).status).toBe(503);
 
     e2e.sim.setOptions({ outage: false });
-    await until('the worker is ready', async () => (await get(worker!.origin, '/readyz')).status === 200);
+    await waitFor(async () => (await get(worker!.origin, '/readyz')).status === 200, 30_000, 'the worker is ready');
     await e2e.waitForConvergence(60_000);
     expect(Object.keys(e2e.actualInCoder().users)).toHaveLength(10);
     await expectNoFailure(e2e);

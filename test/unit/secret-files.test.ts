@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { watchSecretFiles } from '../../src/runtime/secret-files';
+import { waitFor } from '../wait-for';
 
 /** Token files re-read when they change: a rotated Kubernetes Secret applies without a restart. */
 
@@ -18,18 +19,11 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((done) => setTimeout(done, 20));
-  }
-}
 
 function watch(env: Record<string, string>, applied: Config[], lines: string[]): Config {
   const config = loadConfig({ CODER_URL: 'http://127.0.0.1:1', ...env });
   const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString()), done()) }));
-  stop = watchSecretFiles({ files: config.reloadableFiles ?? [], reload: config.reload!, apply: (next) => applied.push(next), logger, intervalMs: 20 });
+  stop = watchSecretFiles({ initial: config, files: config.reloadableFiles ?? [], reload: config.reload!, apply: (next) => applied.push(next), logger, intervalMs: 20 });
   return config;
 }
 
@@ -44,12 +38,12 @@ test('a rewritten token file is applied; an unusable one is reported and the tok
   expect(config.reloadableFiles).toEqual([coder, scim]);
 
   writeFileSync(coder, 'second-coder-token\n');
-  await until(() => applied.length === 1);
+  await waitFor(() => applied.length === 1, 5_000);
   expect(applied[0].coder.token).toBe('second-coder-token');
   expect(applied[0].scim.tokens).toEqual(['first-scim-token-0123456789abcdef']);
 
   writeFileSync(scim, '');
-  await until(() => lines.some((line) => line.includes('secrets_reload_failed')));
+  await waitFor(() => lines.some((line) => line.includes('secrets_reload_failed')), 5_000);
   expect(applied).toHaveLength(1);
   expect(lines.join('')).not.toContain('second-coder-token');
 });
@@ -67,6 +61,6 @@ test('a Kubernetes Secret update (the ..data symlink swapped) is picked up', asy
   writeFileSync(join(dir, '..v2', 'token'), 'scim-token-after-rotation-1111111');
   symlinkSync('..v2', join(dir, '..data_tmp'));
   renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
-  await until(() => applied.length === 1);
+  await waitFor(() => applied.length === 1, 5_000);
   expect(applied[0].scim.tokens).toEqual(['scim-token-after-rotation-1111111']);
 });
