@@ -12,7 +12,7 @@ export class TooManyScans extends ScimError {
     super(
       429,
       `This token already runs ${MAX_SCANS_PER_TOKEN} filters that no index answers; retry in ${SCAN_RETRY_AFTER_SECONDS} s, ` +
-        'or filter with eq on an indexed attribute (id, externalId, userName, emails; displayName of groups)',
+        'or filter with eq on id, externalId, userName, emails or displayName, or with sw on userName',
     );
   }
 }

@@ -48,6 +48,7 @@ export function userIndexFields(doc: Json): UserIndexFields {
       .filter((v): v is string => typeof v === 'string'),
   };
   if (typeof doc.externalId === 'string') fields.externalId = doc.externalId;
+  if (typeof doc.displayName === 'string') fields.displayName = doc.displayName;
   return fields;
 }
 

@@ -1,4 +1,4 @@
-import { resourceMember, type IndexDelta, type StoreKeys } from './keys';
+import { resourceMember, type IndexDelta, type LexDelta, type LexEntry, type StoreKeys } from './keys';
 import type { ScriptCall } from './scripts';
 import type { MembershipChange, ResourceKind, ScimDocument } from './types';
 
@@ -6,6 +6,8 @@ import type { MembershipChange, ResourceKind, ScimDocument } from './types';
  * Pure builders of the KEYS/ARGV layouts documented in scripts.ts: the one place that knows how a write's
  * keys are laid out, so callers deal in ids and index deltas.
  */
+
+const NO_LEX_CHANGE: LexDelta = { remove: [], add: [] };
 
 export interface ResourceWrite {
   kind: ResourceKind;
@@ -15,6 +17,8 @@ export interface ResourceWrite {
   doc: ScimDocument;
   fields: object;
   delta: IndexDelta;
+  /** Ordered-index entries to move (users' userName prefixes). */
+  lex?: LexDelta;
   /** Initial members of a created group, and the display names sent with them. */
   memberIds?: string[];
   displays?: Record<string, string>;
@@ -23,9 +27,12 @@ export interface ResourceWrite {
 
 export function writeResourceCall(keys: StoreKeys, write: ResourceWrite): ScriptCall {
   const { kind, id, delta } = write;
+  const lex = write.lex ?? NO_LEX_CHANGE;
   const memberIds = write.memberIds ?? [];
   const memberKeys =
-    memberIds.length === 0 ? [] : [keys.members(id), keys.memberDisplays(id), ...memberIds.flatMap((userId) => userMemberKeys(keys, userId))];
+    memberIds.length === 0
+      ? []
+      : [keys.members(id), keys.memberDisplays(id), keys.memberChanges(id), ...memberIds.flatMap((userId) => userMemberKeys(keys, userId))];
   return {
     keys: [
       keys.record(kind, id),
@@ -36,6 +43,8 @@ export function writeResourceCall(keys: StoreKeys, write: ResourceWrite): Script
       ...delta.claimUnique,
       ...delta.removeFromSets,
       ...delta.addToSets,
+      ...lex.remove.map((entry) => entry.key),
+      ...lex.add.map((entry) => entry.key),
       ...memberKeys,
     ],
     args: [
@@ -50,6 +59,10 @@ export function writeResourceCall(keys: StoreKeys, write: ResourceWrite): Script
       delta.removeFromSets.length,
       delta.addToSets.length,
       memberIds.length,
+      lex.remove.length,
+      lex.add.length,
+      ...lex.remove.map((entry) => entry.member),
+      ...lex.add.map((entry) => entry.member),
       ...memberIds,
       ...displayArgs(write.displays),
     ],
@@ -89,6 +102,7 @@ export function changeMembersCall(
       keys.pending(),
       keys.members(groupId),
       keys.memberDisplays(groupId),
+      keys.memberChanges(groupId),
       ...delta.add.flatMap((userId) => userMemberKeys(keys, userId)),
       ...delta.remove.map((userId) => keys.userGroups(userId)),
     ],
@@ -112,10 +126,13 @@ export interface ResourceDelete {
   expectedVersion: number;
   /** The index keys the resource holds (unique ones are released only if they still point at it). */
   release: IndexDelta;
+  /** The ordered-index entries it holds. */
+  releaseLex?: LexEntry[];
   now: number;
 }
 
 export function deleteUserCall(keys: StoreKeys, del: ResourceDelete, groupIds: string[]): ScriptCall {
+  const lexEntries = del.releaseLex ?? [];
   return {
     keys: [
       keys.record('user', del.id),
@@ -124,7 +141,8 @@ export function deleteUserCall(keys: StoreKeys, del: ResourceDelete, groupIds: s
       keys.userGroups(del.id),
       ...del.release.releaseUnique,
       ...del.release.removeFromSets,
-      ...groupIds.flatMap((groupId) => [keys.record('group', groupId), keys.members(groupId), keys.memberDisplays(groupId)]),
+      ...lexEntries.map((entry) => entry.key),
+      ...groupIds.flatMap((groupId) => [keys.record('group', groupId), keys.members(groupId), keys.memberDisplays(groupId), keys.memberChanges(groupId)]),
     ],
     args: [
       del.id,
@@ -133,6 +151,8 @@ export function deleteUserCall(keys: StoreKeys, del: ResourceDelete, groupIds: s
       resourceMember('user', del.id),
       del.release.releaseUnique.length,
       del.release.removeFromSets.length,
+      lexEntries.length,
+      ...lexEntries.map((entry) => entry.member),
       ...groupIds.flatMap((groupId) => [groupId, resourceMember('group', groupId)]),
     ],
   };
@@ -146,10 +166,26 @@ export function deleteGroupCall(keys: StoreKeys, del: ResourceDelete, memberIds:
       keys.list('group'),
       keys.members(del.id),
       keys.memberDisplays(del.id),
+      keys.memberChanges(del.id),
       ...del.release.removeFromSets,
       ...memberIds.map((userId) => keys.userGroups(userId)),
     ],
     args: [del.id, del.expectedVersion, resourceMember('group', del.id), del.release.removeFromSets.length, ...memberIds],
+  };
+}
+
+/** What one settle records: members applied (userId -> Coder id), members no longer applied, changes applied. */
+export interface MemberSettlement {
+  set: [userId: string, coderId: string][];
+  unset: string[];
+  settled: [userId: string, stamp: string][];
+}
+
+export function settleMembersCall(keys: StoreKeys, groupId: string, settlement: MemberSettlement): ScriptCall {
+  const { set, unset, settled } = settlement;
+  return {
+    keys: [keys.appliedMembers(groupId), keys.memberChanges(groupId)],
+    args: [set.length, unset.length, ...set.flat(), ...unset, ...settled.flat()],
   };
 }
 

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { seedUsers } from '../../bench/seed';
 import { seededUserName } from '../../bench/workload';
 import { SCAN_RETRY_AFTER_SECONDS } from '../../src/http/scan-gate';
 import { MAX_SCANS_PER_TOKEN } from '../../src/scim/limits';
+import { StoreKeys } from '../../src/store/keys';
 import { startScimServer, type ScimServer } from '../integration/scim-harness';
 import { send, type Reply } from './attacks';
 import { EVENT_LOOP_BOUND_MS, measureEventLoop } from './event-loop';
@@ -83,3 +85,25 @@ test(`${SCANS} scans at ${USERS} users leave /healthz and indexed lookups fast`,
   expect(result.indexed.slowestMs).toBeLessThan(LATENCY_BOUND_MS);
   expect(longestBlockMs).toBeLessThan(EVENT_LOOP_BOUND_MS);
 }, 120_000);
+
+test('displayName eq and userName sw are answered by indexes, backfilled for users stored before them', async () => {
+  const filtered = (filter: string) => send(server.origin, tokens[1], 'GET', `/Users?filter=${encodeURIComponent(filter)}&count=100`);
+  // The first lookup starts the backfill of the 10,000 users seeded above (answered meanwhile by a scan).
+  expect((await filtered('displayName eq "Bench bench.user1"')).status).toBe(200);
+  const redis = new Redis(server.config.redis.url);
+  const complete = new StoreKeys(server.config.redis.prefix).userIndexesComplete();
+  while ((await redis.exists(complete)) === 0) await new Promise((resume) => setTimeout(resume, 50));
+  redis.disconnect();
+  // With both scan slots of the token taken, only an indexed lookup is answered.
+  const scans = Promise.all(Array.from({ length: MAX_SCANS_PER_TOKEN }, () => send(server.origin, tokens[1], 'GET', UNINDEXED)));
+  await new Promise((resume) => setTimeout(resume, 200));
+  expect((await send(server.origin, tokens[1], 'GET', UNINDEXED)).status).toBe(429);
+  const byDisplayName = await filtered('displayName eq "BENCH bench.user9999"');
+  const byPrefix = await filtered('userName sw "Bench.User999"');
+  expect((await scans).map((reply) => reply.status)).toEqual(Array(MAX_SCANS_PER_TOKEN).fill(200));
+  expect(byDisplayName.status).toBe(200);
+  expect(JSON.parse(byDisplayName.text).Resources.map((u: { userName: string }) => u.userName)).toEqual([seededUserName(9_999)]);
+  expect(byPrefix.status).toBe(200);
+  const names = JSON.parse(byPrefix.text).Resources.map((u: { userName: string }) => u.userName);
+  expect(names.sort()).toEqual([999, 9_990, 9_991, 9_992, 9_993, 9_994, 9_995, 9_996, 9_997, 9_998, 9_999].map(seededUserName).sort());
+}, 60_000);
