@@ -47,7 +47,8 @@ export interface Progress<Applied> {
   applied: Applied | undefined;
   notes: string[];
   operations: string[];
-  followUps: { kind: ResourceKind; id: string }[];
+  /** `changedMember`: this user, now in Coder, is marked as a changed member of the group before it is queued. */
+  followUps: { kind: ResourceKind; id: string; changedMember?: string }[];
   /**
    * Coder ids this run created. A new id can have no other holder, so its claim needs no round trip of its
    * own: it is written atomically with the sync status that names it.
@@ -111,6 +112,11 @@ export async function reconcileResource<Applied extends { coderId: string }>(
     // before the pending mark is cleared: a crash in between re-runs this resource, whose plan is then empty and
     // would never queue the follow-ups again. The follow-ups go out together (one round trip, not one per group).
     await recorded;
+    await Promise.all(
+      progress.followUps.flatMap(({ kind: followUpKind, id: followUpId, changedMember }) =>
+        changedMember === undefined || followUpKind !== 'group' ? [] : [store.markMembersChanged(followUpId, [changedMember])],
+      ),
+    );
     await Promise.all(progress.followUps.map((followUp) => deps.queue.enqueue(followUp.kind, followUp.id)));
     await store.clearPending(kind, id, version);
   }

@@ -53,7 +53,7 @@ export class UserReconciler implements Reconciler {
       }
       if (await this.applyAll(id, desired, operations, progress)) {
         progress.notes.unshift(...notes);
-        if (groupIds) await this.requeueGroupsIfLanded(before, progress, groupIds);
+        if (desired) await this.requeueGroupsIfLanded(id, before, progress, groupIds);
         return;
       }
     }
@@ -189,12 +189,17 @@ export class UserReconciler implements Reconciler {
     };
   }
 
-  /** Groups skip members that are not in Coder yet; once the user lands, its groups are reconciled again. */
-  private async requeueGroupsIfLanded(before: AppliedUserState | undefined, progress: Progress<AppliedUserState>, groupIds: Settled<string[]>): Promise<void> {
+  /**
+   * Groups skip members that are not in Coder yet; once the user lands (or comes back under a new Coder id, after
+   * its Coder account was deleted outside the bridge), it is marked as a changed member of each of its groups, and
+   * they are reconciled again. `groupIds` was read early when a landing was likely; a new Coder id reads them now.
+   */
+  private async requeueGroupsIfLanded(id: string, before: AppliedUserState | undefined, progress: Progress<AppliedUserState>, groupIds: Settled<string[]> | undefined): Promise<void> {
     const after = progress.applied;
     const landed = after?.orgMember && (before?.coderId !== after.coderId || !before.orgMember);
     if (!landed) return;
-    for (const groupId of await unwrap(groupIds)) progress.followUps.push({ kind: 'group', id: groupId });
+    const ids = groupIds ? await unwrap(groupIds) : await this.deps.store.userGroupIds(id);
+    for (const groupId of ids) progress.followUps.push({ kind: 'group', id: groupId, changedMember: id });
   }
 }
 
