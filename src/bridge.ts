@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { Queue, type Worker } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { CoderClient } from './coder/client';
+import { RedisPacer, type Pacer } from './coder/pacer';
 import type { Organization } from './coder/types';
 import type { Config } from './config';
 import { createAdminRouter } from './http/admin';
@@ -97,13 +98,20 @@ export async function resolveOrganization(coder: CoderClient, wanted: string | u
   return match;
 }
 
-export function createCoderClient(config: Config, metrics: Metrics, logger: Logger): CoderClient {
+/** One Coder budget shared through Redis by every replica; none when Coder does not limit this token. */
+function createPacer(config: Config, redis: Redis | Cluster): Pacer | undefined {
+  // A bypassing owner is not limited, so pacing would only slow it down.
+  if (!config.coder.rateLimitPerMinute || config.coder.bypassRateLimit) return undefined;
+  return new RedisPacer({ redis, prefix: config.redis.prefix, limitPerMinute: config.coder.rateLimitPerMinute });
+}
+
+export function createCoderClient(config: Config, metrics: Metrics, logger: Logger, pacer?: Pacer): CoderClient {
   return new CoderClient({
     url: config.coder.url,
     token: config.coder.token,
     timeoutMs: config.coder.timeoutMs,
     bypassRateLimit: config.coder.bypassRateLimit,
-    rateLimitPerMinute: config.coder.rateLimitPerMinute,
+    pacer,
     logger,
     onCall: ({ route, status, durationMs }) => {
       metrics.coderRequests.inc({ route, status: String(status) });
@@ -167,7 +175,7 @@ export async function startBridge(config: Config, mode: BridgeMode, logger: Logg
 
   const store = new RedisStore(storeRedis, prefix);
   const producer = new ReconcileProducer(queueRedis, prefix, { logger });
-  const coder = createCoderClient(config, metrics, logger);
+  const coder = createCoderClient(config, metrics, logger, createPacer(config, storeRedis));
   const closers: (() => Promise<unknown>)[] = [];
   const readiness = readinessProbe(storeRedis, coder);
   let app: ReturnType<typeof createApp>;

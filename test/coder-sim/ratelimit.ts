@@ -23,7 +23,11 @@ export class RateLimiter {
   private counters = new Map<string, Counter>();
   private lastSweep = 0;
 
-  constructor(private now: () => number = Date.now) {}
+  /** `windowMs` other than Coder's minute only for tests that judge a pacer in seconds rather than minutes. */
+  constructor(
+    private now: () => number = Date.now,
+    private windowMs: number = WINDOW_MS,
+  ) {}
 
   reset(): void {
     this.counters.clear();
@@ -31,22 +35,22 @@ export class RateLimiter {
 
   check(key: string, limit: number): RateDecision {
     const now = this.now();
-    const currentWindow = now - (now % WINDOW_MS);
+    const currentWindow = now - (now % this.windowMs);
     this.sweep(currentWindow);
     let c = this.counters.get(key);
     if (!c) {
       c = { window: currentWindow, curr: 0, prev: 0 };
       this.counters.set(key, c);
     } else if (c.window !== currentWindow) {
-      c.prev = c.window === currentWindow - WINDOW_MS ? c.curr : 0;
+      c.prev = c.window === currentWindow - this.windowMs ? c.curr : 0;
       c.curr = 0;
       c.window = currentWindow;
     }
     const elapsed = now - currentWindow;
-    const rate = Math.round((c.prev * (WINDOW_MS - elapsed)) / WINDOW_MS + c.curr);
+    const rate = Math.round((c.prev * (this.windowMs - elapsed)) / this.windowMs + c.curr);
     const headers: Record<string, string> = {
       'X-RateLimit-Limit': String(limit),
-      'X-RateLimit-Reset': String(Math.floor((currentWindow + WINDOW_MS) / 1000)),
+      'X-RateLimit-Reset': String(Math.floor((currentWindow + this.windowMs) / 1000)),
     };
     if (rate + 1 > limit) {
       headers['X-RateLimit-Remaining'] = String(limit - rate);
@@ -65,6 +69,6 @@ export class RateLimiter {
   private sweep(currentWindow: number): void {
     if (this.lastSweep === currentWindow) return;
     this.lastSweep = currentWindow;
-    for (const [k, c] of this.counters) if (c.window < currentWindow - WINDOW_MS) this.counters.delete(k);
+    for (const [k, c] of this.counters) if (c.window < currentWindow - this.windowMs) this.counters.delete(k);
   }
 }
