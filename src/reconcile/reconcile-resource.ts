@@ -48,6 +48,8 @@ export interface Progress<Applied> {
   notes: string[];
   operations: string[];
   followUps: { kind: ResourceKind; id: string }[];
+  /** Follow-ups that must be read after the sync status is written (see UserReconciler.requeueGroupsIfLanded). */
+  followUpsOnceRecorded?: () => Promise<{ kind: ResourceKind; id: string }[]>;
   /**
    * Coder ids this run created. A new id can have no other holder, so its claim needs no round trip of its
    * own: it is written atomically with the sync status that names it.
@@ -103,7 +105,7 @@ export async function reconcileResource<Applied extends { coderId: string }>(
     if (progress.notes.length > 0) status.notes = progress.notes;
     recorded = store.setSync<Applied>(kind, id, status, progress.createdCoderIds);
   }
-  if (progress.followUps.length === 0) {
+  if (progress.followUps.length === 0 && !progress.followUpsOnceRecorded) {
     // Sent together, executed in order on one connection: one round trip on the hot path.
     await Promise.all([recorded, store.clearPending(kind, id, version)]);
   } else {
@@ -111,7 +113,8 @@ export async function reconcileResource<Applied extends { coderId: string }>(
     // before the pending mark is cleared: a crash in between re-runs this resource, whose plan is then empty and
     // would never queue the follow-ups again. The follow-ups go out together (one round trip, not one per group).
     await recorded;
-    await Promise.all(progress.followUps.map((followUp) => deps.queue.enqueue(followUp.kind, followUp.id)));
+    const followUps = [...progress.followUps, ...((await progress.followUpsOnceRecorded?.()) ?? [])];
+    await Promise.all(followUps.map((followUp) => deps.queue.enqueue(followUp.kind, followUp.id)));
     await store.clearPending(kind, id, version);
   }
   return { outcome: progress.operations.length > 0 ? 'applied' : 'unchanged', operations: progress.operations, version };

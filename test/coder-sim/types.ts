@@ -79,6 +79,8 @@ export interface CoderSim {
   direct: CoderSimDirect;
   calls(): Record<string, number>;
   writeCalls(): number;
+  /** Requests answered 429 by the rate limiter since the last resetCalls(). */
+  rateLimitedCalls(): number;
   resetCalls(): void;
   close(): Promise<void>;
 }

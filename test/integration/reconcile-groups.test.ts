@@ -57,6 +57,27 @@ test('members not yet in Coder are skipped, and join when their user lands', asy
   expect(simMembers(coderId)).toEqual([a.coderId, lateCoderId].sort());
 });
 
+test('a user that lands while its new group is reconciled without it still queues that group', async () => {
+  const late = await h.addUser('dot');
+  h.sim.setOptions({ latencyMs: 300 });
+  try {
+    // The user's create is in flight when the group (with the user as member) is written and reconciled.
+    const userReconcile = h.users.reconcile(late.doc.id);
+    while (!h.sim.calls()['POST /api/v2/users']) await new Promise((done) => setTimeout(done, 5));
+    const group = await h.addGroup('Racers', [late.doc.id]);
+    await h.groups.reconcile(group.doc.id);
+    const coderId = (await h.groupSync(group.doc.id))!.applied!.coderId;
+    expect(simMembers(coderId)).toEqual([]);
+
+    await userReconcile;
+    expect(h.queue.take()).toEqual([{ kind: 'group', id: group.doc.id }]);
+    await h.groups.reconcile(group.doc.id);
+    expect(simMembers(coderId)).toEqual([(await h.userSync(late.doc.id))!.applied!.coderId]);
+  } finally {
+    h.sim.setOptions({ latencyMs: 0 });
+  }
+});
+
 test('rename and member changes travel in one PATCH', async () => {
   const [a, b, c] = [await provisionedUser('eve'), await provisionedUser('fay'), await provisionedUser('gus')];
   const group = await h.addGroup('Eng', [a.id, b.id]);
