@@ -1,6 +1,6 @@
 import { request } from 'undici';
-import { spawnBridge, type BridgeProcess } from '../e2e/bridge-process';
-import { freePort, oktaUser, PATCH_OP, startE2E, type E2E } from '../e2e/harness';
+import { spawnServeAndWorkers, type BridgeProcess } from '../e2e/bridge-process';
+import { oktaUser, PATCH_OP, startE2E, type E2E } from '../e2e/harness';
 
 /**
  * One `serve` and two `worker` processes on one Redis against a Coder that limits each path to 20 requests a
@@ -23,14 +23,9 @@ beforeAll(async () => {
   e2e = await startE2E({
     sim: { rateLimitPerMinute: RATE_LIMIT },
     launch: async (env) => {
-      const [workerPortA, workerPortB] = await Promise.all([freePort(), freePort()]);
-      const [serve, workerA, workerB] = await Promise.all([
-        spawnBridge(env, undefined, 'serve'),
-        spawnBridge({ ...env, PORT: String(workerPortA) }, undefined, 'worker'),
-        spawnBridge({ ...env, PORT: String(workerPortB) }, undefined, 'worker'),
-      ]);
-      workers = [workerA, workerB];
-      return { origin: serve.origin, close: async () => void (await Promise.all([serve, ...workers].map((p) => p.close()))) };
+      const split = await spawnServeAndWorkers(env, 2);
+      workers = split.workers;
+      return split;
     },
   });
 }, 60_000);
