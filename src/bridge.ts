@@ -20,6 +20,7 @@ import { ResyncQueue } from './queue/resync-queue';
 import { LastResyncRecord } from './queue/resync-record';
 import { startResyncWorker } from './queue/resync-worker';
 import { startReconcileWorker } from './queue/worker';
+import { tokenUserIdOf } from './reconcile/adoption';
 import { GroupReconciler } from './reconcile/group-reconciler';
 import { groupsLicensed } from './reconcile/licence';
 import type { PlanContext } from './reconcile/plan';
@@ -185,7 +186,8 @@ export async function startBridge(config: Config, mode: BridgeMode, logger: Logg
     const ctx: PlanContext = { deletePolicy: config.userDeletePolicy, loginType: config.coder.loginType, orgId: organization.id };
     const licensed = await groupsLicensed(coder, logger);
     const claims = new ClaimIndex(queueRedis, prefix);
-    const deps = { store, claims, queue: producer, coder, ctx };
+    const adoption = { tokenUserId: tokenUserIdOf(coder), groups: config.adoptGroups };
+    const deps = { store, claims, queue: producer, coder, ctx, adoption };
     const worker = startReconcileWorker({
       connection: queueRedis,
       prefix,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseAdoptGroups, type AdoptGroups } from './reconcile/adoption-rules';
 
 /**
  * Environment -> typed, validated configuration. Every problem is reported as one line naming the variable,
@@ -66,6 +67,10 @@ const schema = z.object({
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
   TRUST_PROXY: z.string().optional(),
+  ADOPT_GROUPS: z
+    .string()
+    .refine((text) => !text.split(',').some((name) => name.trim() === 'Everyone'), 'must not list Everyone: the organization\'s Everyone group is never adopted')
+    .optional(),
 });
 
 export interface Config {
@@ -83,6 +88,8 @@ export interface Config {
   tls?: { certFile: string; keyFile: string };
   /** Express's 'trust proxy': which X-Forwarded-* hops to believe (client address, protocol, host). */
   trustProxy?: boolean | number | string;
+  /** Existing Coder groups the bridge may take over (ADOPT_GROUPS). */
+  adoptGroups: AdoptGroups;
 }
 
 /** "true"/"false", a hop count, or addresses/subnets (Express's own forms, e.g. "loopback, 10.0.0.0/8"). */
@@ -172,5 +179,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsOpen: v.METRICS_OPEN,
     tls: v.TLS_CERT_FILE && v.TLS_KEY_FILE ? { certFile: v.TLS_CERT_FILE, keyFile: v.TLS_KEY_FILE } : undefined,
     trustProxy: parseTrustProxy(v.TRUST_PROXY),
+    adoptGroups: parseAdoptGroups(v.ADOPT_GROUPS),
   };
 }

@@ -92,13 +92,14 @@ export class CoderClient {
   }
 
   /**
-   * Coder has no `email:` search key: search with a bare term (a substring match on username or e-mail)
-   * and keep only the exact, case-insensitive e-mail match.
+   * Coder has no `email:` search key: search with a bare term (a substring match on username or e-mail) and
+   * keep the users whose e-mail equals `email` under Unicode lower-casing, as Coder's own uniqueness check
+   * compares. Which of them may be adopted is the caller's rule (adoption-rules.ts).
    */
-  async findUserByEmail(email: string): Promise<User | null> {
+  async findUsersByEmail(email: string): Promise<User[]> {
     const { users } = await this.listUsers({ q: emailSearchTerm(email) });
     const wanted = email.toLowerCase();
-    return users.find((user) => user.email.toLowerCase() === wanted) ?? null;
+    return users.filter((user) => user.email.toLowerCase() === wanted);
   }
 
   updateProfile(id: string, body: UpdateProfileRequest): Promise<User> {

@@ -4,6 +4,8 @@ import { ScimError } from '../scim/errors';
 import { groupIndexFields, parseGroupInput } from '../scim/group';
 import { planGroupPatch } from '../scim/patch';
 import type { StoredResource } from '../store/types';
+import { versionTag } from '../scim/render';
+import { checkIfMatch, notModified } from './etag';
 import { parseProjection, type Projection } from './list-query';
 import { sendResourceList } from './list-response';
 import { routeLabel } from './request-log';
@@ -59,13 +61,18 @@ export function groupsRouter(ctx: ScimContext, views: ResourceViews): Router {
   });
 
   router.get('/:id', routeLabel('/scim/v2/Groups/:id'), async (req, res) => {
-    await respond(req, res, 200, await reread(idParam(req)));
+    const stored = await reread(idParam(req));
+    if (notModified(req, stored)) return void res.set('ETag', versionTag(stored.version)).status(304).end();
+    await respond(req, res, 200, stored);
   });
 
   router.put('/:id', routeLabel('/scim/v2/Groups/:id'), async (req, res) => {
     const id = idParam(req);
     const { doc, fields, memberIds, memberDisplays } = parseGroupInput(req.body);
-    await store.updateGroup(id, () => ({ doc: { ...doc, id }, fields }));
+    await store.updateGroup(id, (current) => {
+      checkIfMatch(req, current);
+      return { doc: { ...doc, id }, fields };
+    });
     noteIgnored(id, (await store.changeMembers(id, { replace: memberIds, displays: memberDisplays })).ignored, res);
     await producer.enqueue('group', id);
     counted('replace');
@@ -80,9 +87,12 @@ export function groupsRouter(ctx: ScimContext, views: ResourceViews): Router {
   router.patch('/:id', routeLabel('/scim/v2/Groups/:id'), async (req, res) => {
     const id = idParam(req);
     // Planning against the current document first rejects a bad PATCH before anything is written.
-    const { doc: changed, membership } = planGroupPatch((await reread(id)).doc, req.body);
+    const before = await reread(id);
+    checkIfMatch(req, before);
+    const { doc: changed, membership } = planGroupPatch(before.doc, req.body);
     if (changed) {
       await store.updateGroup(id, (current) => {
+        checkIfMatch(req, current);
         const doc = planGroupPatch(current.doc, req.body).doc ?? current.doc;
         return { doc: { ...doc, id }, fields: groupIndexFields(doc) };
       });
@@ -99,7 +109,7 @@ export function groupsRouter(ctx: ScimContext, views: ResourceViews): Router {
 
   router.delete('/:id', routeLabel('/scim/v2/Groups/:id'), async (req, res) => {
     const id = idParam(req);
-    if (!(await store.deleteGroup(id))) throw notFound(id);
+    if (!(await store.deleteGroup(id, (current) => checkIfMatch(req, current)))) throw notFound(id);
     await producer.enqueue('group', id);
     counted('delete');
     res.status(204).end();

@@ -3,6 +3,8 @@ import { Router, type Request, type Response } from 'express';
 import { ScimError } from '../scim/errors';
 import { applyUserPatch } from '../scim/patch';
 import { parseUserInput, userIndexFields } from '../scim/user';
+import { versionTag } from '../scim/render';
+import { checkIfMatch, notModified } from './etag';
 import { parseProjection } from './list-query';
 import { sendResourceList } from './list-response';
 import { routeLabel } from './request-log';
@@ -44,13 +46,17 @@ export function usersRouter(ctx: ScimContext, views: ResourceViews): Router {
   router.get('/:id', routeLabel('/scim/v2/Users/:id'), async (req, res) => {
     const stored = await store.getUser(idParam(req));
     if (!stored) throw notFound(idParam(req));
+    if (notModified(req, stored)) return void res.set('ETag', versionTag(stored.version)).status(304).end();
     await respond(req, res, 200, stored);
   });
 
   router.put('/:id', routeLabel('/scim/v2/Users/:id'), async (req, res) => {
     const id = idParam(req);
     const { doc, fields } = parseUserInput(req.body);
-    const stored = await store.updateUser(id, () => ({ doc: { ...doc, id }, fields }));
+    const stored = await store.updateUser(id, (current) => {
+      checkIfMatch(req, current);
+      return { doc: { ...doc, id }, fields };
+    });
     await producer.enqueue('user', id);
     counted('replace');
     await respond(req, res, 200, stored);
@@ -60,6 +66,7 @@ export function usersRouter(ctx: ScimContext, views: ResourceViews): Router {
     const id = idParam(req);
     // The mutation may run again when another write wins the race: it recomputes from the latest document.
     const stored = await store.updateUser(id, (current) => {
+      checkIfMatch(req, current);
       const doc = applyUserPatch(current.doc, req.body);
       return { doc: { ...doc, id }, fields: userIndexFields(doc) };
     });
@@ -70,7 +77,7 @@ export function usersRouter(ctx: ScimContext, views: ResourceViews): Router {
 
   router.delete('/:id', routeLabel('/scim/v2/Users/:id'), async (req, res) => {
     const id = idParam(req);
-    const { deleted, groupIds } = await store.deleteUser(id);
+    const { deleted, groupIds } = await store.deleteUser(id, (current) => checkIfMatch(req, current));
     if (!deleted) throw notFound(id);
     await producer.enqueue('user', id);
     for (const groupId of groupIds) await producer.enqueue('group', groupId);

@@ -1,6 +1,8 @@
+import type { CoderClient } from '../coder/client';
 import { CoderApiError } from '../coder/errors';
 import type { ClaimIndex } from '../store/claims';
 import type { DesiredStore, ResourceKind } from '../store/types';
+import type { AdoptGroups } from './adoption-rules';
 import { ReconcileError } from './errors';
 import { withSuffix } from './mapping';
 
@@ -43,4 +45,32 @@ export async function takeClaim(deps: ClaimDeps, kind: ResourceKind, coderId: st
   if (holderExists || (await deps.claims.claim(kind, coderId, scimId, holder)) !== scimId) return { taken: false, holder };
   await deps.store.deleteSync(kind, holder);
   return { taken: true };
+}
+
+/** What the reconcilers need to apply the adoption rules (adoption-rules.ts) to what they find in Coder. */
+export interface AdoptionPolicy {
+  /** The Coder user behind the bridge's session token: never adopted, never changed. */
+  tokenUserId(): Promise<string>;
+  groups: AdoptGroups;
+}
+
+/** How long the token user's id is trusted: a token file re-read on change may belong to someone else. */
+const TOKEN_USER_TTL_MS = 60_000;
+
+/**
+ * The token user's id from GET /users/me, asked only when an adoption question comes up and then reused for a
+ * minute. A failed read is not cached: the next question asks again.
+ */
+export function tokenUserIdOf(coder: Pick<CoderClient, 'me'>, now: () => number = Date.now): () => Promise<string> {
+  let cached: { id: Promise<string>; at: number } | undefined;
+  return () => {
+    if (cached && now() - cached.at < TOKEN_USER_TTL_MS) return cached.id;
+    const id = coder.me().then((user) => user.id);
+    const entry = { id, at: now() };
+    cached = entry;
+    id.catch(() => {
+      if (cached === entry) cached = undefined;
+    });
+    return id;
+  };
 }

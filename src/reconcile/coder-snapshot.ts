@@ -2,8 +2,11 @@ import type { CoderClient } from '../coder/client';
 import type { User } from '../coder/types';
 import type { CoderSnapshot } from './drift';
 
-/** The Coder reads a resync needs: list calls, one per page, plus the two single reads of a one-resource resync. */
-export type CoderReader = Pick<CoderClient, 'iterateUsers' | 'orgMembers' | 'groups' | 'user' | 'group'>;
+/**
+ * The Coder reads a resync needs: list calls, one per page, the two single reads of a one-resource resync, and
+ * the token's own user (never the bridge's to change).
+ */
+export type CoderReader = Pick<CoderClient, 'iterateUsers' | 'orgMembers' | 'groups' | 'user' | 'group' | 'me'>;
 
 export const RESYNC_PAGE_SIZE = 500;
 
@@ -15,14 +18,14 @@ async function allUsers(coder: CoderReader, pageSize: number): Promise<User[]> {
 
 /** Every user (after_id pages), the organization's members and its groups with their members. */
 export async function readFullSnapshot(coder: CoderReader, orgId: string, pageSize = RESYNC_PAGE_SIZE): Promise<CoderSnapshot> {
-  const [users, members, groups] = await Promise.all([allUsers(coder, pageSize), coder.orgMembers(orgId, pageSize), coder.groups(orgId)]);
-  return { users, orgMemberIds: members.map((member) => member.user_id), groups };
+  const [users, members, groups, me] = await Promise.all([allUsers(coder, pageSize), coder.orgMembers(orgId, pageSize), coder.groups(orgId), coder.me()]);
+  return { users, orgMemberIds: members.map((member) => member.user_id), groups, tokenUserId: me.id };
 }
 
 /** One user by its Coder id: the user object carries its organizations, so no member listing is needed. */
 export async function readUserSnapshot(coder: CoderReader, orgId: string, coderId: string | undefined): Promise<CoderSnapshot> {
-  const user = coderId ? await coder.user(coderId) : null;
-  return { users: user ? [user] : [], orgMemberIds: user?.organization_ids.includes(orgId) ? [user.id] : [], groups: [] };
+  const [user, me] = await Promise.all([coderId ? coder.user(coderId) : Promise.resolve(null), coder.me()]);
+  return { users: user ? [user] : [], orgMemberIds: user?.organization_ids.includes(orgId) ? [user.id] : [], groups: [], tokenUserId: me.id };
 }
 
 /** One group by its Coder id, plus every user so that its desired members resolve to the Coder users that exist. */

@@ -1,5 +1,6 @@
 import type { Group, User } from '../coder/types';
 import type { ResourceKind, ScimDocument, SyncStatus } from '../store/types';
+import { adoptedButPrivileged, privilegeOf } from './adoption-rules';
 import { MappingError, mapGroup, mapUser } from './mapping';
 import {
   isNote,
@@ -41,6 +42,8 @@ export interface CoderSnapshot {
   orgMemberIds: string[];
   /** The organization's groups, with their members. */
   groups: Group[];
+  /** The Coder user behind the bridge's token, when read (a group-only snapshot does not). */
+  tokenUserId?: string;
 }
 
 /** A stored-applied field Coder no longer agrees with, or `missing` when Coder lost the resource. */
@@ -105,6 +108,7 @@ export function appliedUserFromCoder(user: User, orgMember: boolean, stored: App
     orgMember,
   };
   if (stored?.mappedUsername !== undefined && stored.username === user.username) real.mappedUsername = stored.mappedUsername;
+  if (stored?.adopted) real.adopted = true;
   return real;
 }
 
@@ -177,6 +181,12 @@ export function computeDrift(managed: { users: ManagedUser[]; groups: ManagedGro
     const stored = user.sync?.applied;
     const coderUser = stored ? coderUsers.get(stored.coderId) : undefined;
     const real = coderUser ? appliedUserFromCoder(coderUser, orgMembers.has(coderUser.id), stored) : undefined;
+    // An adopted account that has since become privileged is no longer the bridge's: reported, never repaired.
+    const privilege = stored?.adopted && coderUser ? privilegeOf(coderUser, coder.tokenUserId ?? '') : undefined;
+    if (privilege) {
+      drift.unplannable.push({ kind: 'user', id: user.id, code: 'conflict', message: adoptedButPrivileged(user.id, coderUser!.username, privilege) });
+      continue;
+    }
     let operations: UserOperation[];
     try {
       operations = planUser(user.desired ? mapUser(user.desired) : null, real, ctx).filter((operation) => !isNote(operation));

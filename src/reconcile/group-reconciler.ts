@@ -2,7 +2,8 @@ import type { CoderClient } from '../coder/client';
 import { CoderApiError, isNotFound } from '../coder/errors';
 import type { Group } from '../coder/types';
 import type { StoredResource } from '../store/types';
-import { firstFreeName, isConflict, takeClaim } from './adoption';
+import { firstFreeName, isConflict, takeClaim, type AdoptionPolicy } from './adoption';
+import { groupAdoption } from './adoption-rules';
 import { ReconcileError } from './errors';
 import { GROUP_NAME_MAX, mapGroup } from './mapping';
 import { planGroup, type AppliedGroupState, type AppliedUserState, type DesiredGroupState, type GroupOperation, type PlanContext } from './plan';
@@ -17,6 +18,7 @@ export interface GroupReconcilerDeps extends ReconcileDeps {
   ctx: PlanContext;
   /** Coder's template_rbac feature, checked once at worker start (see groupsLicensed). */
   groupsLicensed: boolean;
+  adoption: AdoptionPolicy;
 }
 
 type Step = 'continue' | 'replan';
@@ -83,9 +85,17 @@ export class GroupReconciler implements Reconciler {
         return 'continue';
       }
       const { name, ...rest } = operation;
-      const patch = (newName: string | undefined) => coder.patchGroup(applied.coderId, { ...rest, ...(newName === undefined ? {} : { name: newName }) });
+      const { removable, kept } = await this.splitRemovals(rest.remove_users);
+      const forget = (members: string[]) => members.filter((memberId) => !kept.has(memberId));
+      if (name === undefined && rest.display_name === undefined && rest.add_users.length === 0 && removable.length === 0) {
+        progress.applied = { ...applied, memberCoderIds: forget(applied.memberCoderIds) };
+        return 'continue';
+      }
+      const patch = (newName: string | undefined) =>
+        coder.patchGroup(applied.coderId, { ...rest, remove_users: removable, ...(newName === undefined ? {} : { name: newName }) });
       const group = name === undefined ? await patch(undefined) : await firstFreeName(name, GROUP_NAME_MAX, patch);
-      progress.applied = this.appliedFrom(group, desired?.name ?? applied.mappedName);
+      const next = this.appliedFrom(group, desired?.name ?? applied.mappedName);
+      progress.applied = { ...next, memberCoderIds: forget(next.memberCoderIds) };
       return 'continue';
     } catch (err) {
       if (isDuplicateMember(err)) {
@@ -101,9 +111,12 @@ export class GroupReconciler implements Reconciler {
     }
   }
 
-  /** On 409 the Coder group with that name is adopted unless another SCIM group claims it; then the next suffix. */
+  /**
+   * On 409 the Coder group with that name is another SCIM group's (then the next suffix is tried), or an existing
+   * group, adopted only when ADOPT_GROUPS lists it: otherwise a permanent conflict that leaves it untouched.
+   */
   private createOrAdopt(id: string, operation: Extract<GroupOperation, { op: 'createGroup' }>, mappedName: string, progress: Progress<AppliedGroupState>): Promise<AppliedGroupState> {
-    const { coder } = this.deps;
+    const { coder, claims } = this.deps;
     return firstFreeName(operation.name, GROUP_NAME_MAX, async (name) => {
       try {
         const group = await coder.createGroup(operation.orgId, { name, display_name: operation.display_name });
@@ -113,10 +126,29 @@ export class GroupReconciler implements Reconciler {
         if (!isConflict(err)) throw err;
         const existing = await coder.groupByName(operation.orgId, name);
         if (!existing) throw new ReconcileError('not_converging', `Coder answered 409 for group "${name}" but holds no group of that name`, false);
+        // A group another SCIM group claims is the bridge's own (a suffix resolves the clash, see takeClaim); an
+        // unclaimed one existed before the bridge, and only ADOPT_GROUPS lets the bridge take it over.
+        if ((await claims.holder('group', existing.id)) === null) {
+          const verdict = groupAdoption(existing, this.deps.adoption.groups);
+          if (!verdict.adopt) throw new ReconcileError('conflict', verdict.reason, true);
+        }
         if ((await takeClaim(this.deps, 'group', existing.id, id)).taken) return this.appliedFrom(existing, mappedName);
         throw err;
       }
     });
+  }
+
+  /**
+   * The bridge removes only the grants it may manage: members that are Coder users of SCIM users (claimed). Others,
+   * such as the existing members of an adopted group, privileged accounts among them, stay; the bridge then
+   * forgets them, so that it does not plan their removal again.
+   */
+  private async splitRemovals(memberIds: string[]): Promise<{ removable: string[]; kept: Set<string> }> {
+    const holders = await this.deps.claims.holders('user', memberIds);
+    return {
+      removable: memberIds.filter((_, i) => holders[i] !== null),
+      kept: new Set(memberIds.filter((_, i) => holders[i] === null)),
+    };
   }
 
   private appliedFrom(group: Group, mappedName: string | undefined): AppliedGroupState {

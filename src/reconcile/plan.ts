@@ -21,6 +21,11 @@ export interface PlanContext {
  */
 export interface AppliedUserState extends AppliedUser {
   mappedUsername?: string;
+  /**
+   * The Coder user existed before the bridge and was adopted by e-mail. Unlike a user the bridge created, it
+   * stops being the bridge's to change if it later gains a site role, so its roles are read before each change.
+   */
+  adopted?: boolean;
 }
 
 /** The group counterpart of `mappedUsername`. */

@@ -2,7 +2,8 @@ import type { CoderClient } from '../coder/client';
 import { CoderApiError, isNotFound } from '../coder/errors';
 import type { CreateUserRequest, User } from '../coder/types';
 import type { StoredResource } from '../store/types';
-import { firstFreeName, isConflict, takeClaim } from './adoption';
+import { firstFreeName, isConflict, takeClaim, type AdoptionPolicy } from './adoption';
+import { adoptedButPrivileged, compareEmails, emailClash, privilegeOf, userAdoption } from './adoption-rules';
 import { ReconcileError } from './errors';
 import { USERNAME_MAX, mapUser, type DesiredUser } from './mapping';
 import { isNote, planUser, type AppliedUserState, type PlanContext, type UserOperation } from './plan';
@@ -16,6 +17,7 @@ const HAS_WORKSPACES = 417;
 export interface UserReconcilerDeps extends ReconcileDeps {
   coder: CoderClient;
   ctx: PlanContext;
+  adoption: AdoptionPolicy;
 }
 
 type Step = 'continue' | 'replan';
@@ -39,9 +41,14 @@ export class UserReconciler implements Reconciler {
   private async converge(id: string, stored: StoredResource | null, progress: Progress<AppliedUserState>): Promise<void> {
     const desired = stored ? mapUser(stored.doc) : null;
     const before = progress.applied;
+    let rolesChecked = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const operations = planUser(desired, progress.applied, this.deps.ctx);
       const notes = operations.filter(isNote).map(noteOf);
+      if (!rolesChecked && progress.applied?.adopted && operations.some((operation) => !isNote(operation))) {
+        await this.refuseIfPrivileged(id, progress.applied);
+        rolesChecked = true;
+      }
       if (await this.applyAll(id, desired, operations, progress)) {
         progress.notes.unshift(...notes);
         if (desired) this.requeueGroupsIfLanded(id, before, progress);
@@ -113,11 +120,28 @@ export class UserReconciler implements Reconciler {
   }
 
   /**
-   * One POST on the hot path. On 409 the existing Coder user with that username (else that e-mail) is adopted
-   * unless another SCIM user claims it; a claimed username moves on to the next suffix.
+   * An adopted user is the bridge's only while it is an ordinary account: read its roles before changing it.
+   * (A user the bridge created stays its own whatever roles it gains, and costs no such read.)
+   */
+  private async refuseIfPrivileged(id: string, applied: AppliedUserState): Promise<void> {
+    const user = await this.deps.coder.user(applied.coderId);
+    // Gone from Coder: the operation's 404 leads to a fresh create-or-adopt, under the adoption rules.
+    if (!user) return;
+    const privilege = privilegeOf(user, await this.deps.adoption.tokenUserId());
+    if (privilege) {
+      throw new ReconcileError('conflict', adoptedButPrivileged(id, user.username, privilege), true);
+    }
+  }
+
+  /**
+   * One POST on the hot path. On 409 the Coder user holding the e-mail is adopted when the rules allow it
+   * (adoption-rules.ts) and no other SCIM user claims it; when no user holds the e-mail, the username is what
+   * is taken, and the next suffix is tried. A user is never adopted by its username.
    */
   private createOrAdopt(id: string, body: CreateUserRequest, mappedUsername: string, progress: Progress<AppliedUserState>): Promise<AppliedUserState> {
     const { coder } = this.deps;
+    // Whatever the username, the same e-mail clashes: it is looked up once.
+    let holdersOfEmail: Promise<User[]> | undefined;
     return firstFreeName(body.username, USERNAME_MAX, async (username) => {
       try {
         const user = await coder.createUser({ ...body, username });
@@ -125,24 +149,30 @@ export class UserReconciler implements Reconciler {
         return this.appliedFrom(user, mappedUsername);
       } catch (err) {
         if (!isConflict(err)) throw err;
-        const byUsername = await coder.user(username);
-        if (byUsername) {
-          if ((await takeClaim(this.deps, 'user', byUsername.id, id)).taken) return this.appliedFrom(byUsername, mappedUsername);
-          throw err;
-        }
-        return this.adoptByEmail(id, body.email, mappedUsername);
+        holdersOfEmail ??= coder.findUsersByEmail(body.email);
+        const holders = await holdersOfEmail;
+        if (holders.length === 0) throw err;
+        return this.adoptByEmail(id, body.email, holders, mappedUsername);
       }
     });
   }
 
-  private async adoptByEmail(id: string, email: string, mappedUsername: string): Promise<AppliedUserState> {
-    const byEmail = await this.deps.coder.findUserByEmail(email);
-    if (!byEmail) throw new ReconcileError('not_converging', 'Coder answered 409 "User already exists." but holds no user with that username or e-mail', false);
-    const claim = await takeClaim(this.deps, 'user', byEmail.id, id);
-    if (!claim.taken) {
-      throw new ReconcileError('conflict', `e-mail ${email} belongs to Coder user ${byEmail.username}, already provisioned for SCIM user ${claim.holder}`, true);
+  private async adoptByEmail(id: string, email: string, holders: User[], mappedUsername: string): Promise<AppliedUserState> {
+    const candidate = holders.find((user) => compareEmails(user.email, email) === 'same');
+    if (!candidate) throw new ReconcileError('conflict', emailClash(email, holders[0]), true);
+    // A claimed Coder user is the bridge's own (this SCIM user's, or one takeClaim may hand over): the rules for
+    // taking over an account the bridge found in Coder apply only to an unclaimed one.
+    const unclaimed = (await this.deps.claims.holder('user', candidate.id)) === null;
+    if (unclaimed) {
+      const verdict = userAdoption(candidate, email, await this.deps.adoption.tokenUserId());
+      if (!verdict.adopt) throw new ReconcileError('conflict', verdict.reason, true);
     }
-    return this.appliedFrom(byEmail, mappedUsername);
+    const claim = await takeClaim(this.deps, 'user', candidate.id, id);
+    if (!claim.taken) {
+      throw new ReconcileError('conflict', `e-mail ${email} belongs to Coder user ${candidate.username}, already provisioned for SCIM user ${claim.holder}`, true);
+    }
+    const applied = this.appliedFrom(candidate, mappedUsername);
+    return unclaimed ? { ...applied, adopted: true } : applied;
   }
 
   private appliedFrom(user: User, mappedUsername: string): AppliedUserState {

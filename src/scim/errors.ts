@@ -1,5 +1,6 @@
-/** The scimType values of RFC 7644 §3.12. */
+/** The scimType values of RFC 7644 §3.12, and `preconditionFailed` for a 412 (§3.14). */
 export type ScimType =
+  | 'preconditionFailed'
   | 'invalidFilter'
   | 'tooMany'
   | 'uniqueness'

@@ -2,6 +2,7 @@ import type { GroupIndexFields } from '../store/types';
 import { GROUP_MODEL } from './catalog';
 import { badRequest } from './errors';
 import { isPlainObject, normaliseResource, type Json } from './normalise';
+import { assertVisibleText } from './visible-text';
 
 /**
  * Member references -> user ids. Accepts `[{value, display?, $ref?}]`, a single object, and bare strings
@@ -52,6 +53,7 @@ export function validateGroup(doc: Json): GroupIndexFields {
   if (typeof doc.displayName !== 'string' || doc.displayName.trim() === '') {
     throw badRequest('invalidValue', 'displayName is required');
   }
+  for (const attribute of ['displayName', 'externalId'] as const) assertVisibleText(attribute, doc[attribute]);
   return groupIndexFields(doc);
 }
 

@@ -4,6 +4,7 @@ import { compileAst, type Predicate } from './filter';
 import { parsePatchPath, type FilterAst } from './filter-parser';
 import { isPlainObject, normaliseValue, type Json } from './normalise';
 import type { PatchOpName } from './patch-ops';
+import { demoteOthers, primariesAmong } from './primary';
 
 /**
  * One PATCH operation applied to a document in place (RFC 7644 §3.5.2), generic over the resource's schema.
@@ -176,9 +177,11 @@ function applyPath(model: ResourceModel, doc: Json, op: PatchOpName, path: strin
   if (sub?.mutability === 'readOnly') throw badRequest('mutability', `"${attribute.name}.${sub.name}" cannot be modified`);
   const container = containerOf(doc, model, schema, op !== 'remove');
   if (!container) return;
+  const primaryBefore = primariesAmong(container[attribute.name]);
   if (parsed.filter) applyFiltered(op, container, attribute, parsed.filter, sub, value, path);
   else if (sub) applySub(op, container, attribute, sub, value, path);
   else applyWhole(op, container, attribute, value, path);
+  if (op !== 'remove') demoteOthers(attribute, container[attribute.name], primaryBefore);
   if (container !== doc && Object.keys(container).length === 0) delete doc[schema.id];
 }
 

@@ -9,13 +9,18 @@ import { GROUP_SCHEMA, USER_SCHEMA } from './urns';
 
 type Resource = Record<string, unknown> & { id: string };
 
+/** meta.version, and the ETag header: weak, since equal versions are equal resources, not equal bytes. */
+export function versionTag(version: number): string {
+  return `W/"${version}"`;
+}
+
 function meta(stored: StoredResource, resourceType: 'User' | 'Group', location: string) {
   return {
     resourceType,
     created: new Date(stored.created).toISOString(),
     lastModified: new Date(stored.lastModified).toISOString(),
     location,
-    version: `W/"${stored.version}"`,
+    version: versionTag(stored.version),
   };
 }
 

@@ -2,6 +2,8 @@ import type { UserIndexFields } from '../store/types';
 import { USER_MODEL } from './catalog';
 import { badRequest } from './errors';
 import { isPlainObject, normaliseResource, type Json } from './normalise';
+import { assertSinglePrimary } from './primary';
+import { assertVisibleText } from './visible-text';
 
 /** Deliberately loose: Coder validates e-mails itself; this only tells an address from a bare name. */
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -15,7 +17,8 @@ function emailValues(doc: Json): Json[] {
 }
 
 /**
- * The address Coder gets: the primary `emails` value, else the first, else `userName` when it is an e-mail;
+ * The address Coder gets: the primary `emails` value (at most one, see primary.ts), else the first, else
+ * `userName` when it is an e-mail;
  * values that are not e-mail addresses are passed over (the Microsoft test suite sends `"emailName357"`).
  */
 export function coderEmail(doc: Json): string | undefined {
@@ -43,6 +46,8 @@ export function validateUser(doc: Json): UserIndexFields {
   if (typeof doc.userName !== 'string' || doc.userName.trim() === '') {
     throw badRequest('invalidValue', 'userName is required');
   }
+  for (const attribute of ['userName', 'externalId', 'displayName'] as const) assertVisibleText(attribute, doc[attribute]);
+  assertSinglePrimary(USER_MODEL, doc);
   if (!coderEmail(doc)) {
     throw badRequest(
       'invalidValue',

@@ -58,6 +58,12 @@ export class ClaimIndex {
     return this.redis.get(this.key(kind, coderId));
   }
 
+  /** The holders of many Coder ids in one MGET, in their order (null where unclaimed). */
+  holders(kind: ResourceKind, coderIds: string[]): Promise<(string | null)[]> {
+    if (coderIds.length === 0) return Promise.resolve([]);
+    return this.redis.mget(coderIds.map((coderId) => this.key(kind, coderId)));
+  }
+
   async release(kind: ResourceKind, coderId: string, scimId: string): Promise<void> {
     await this.commands.scimBridgeReleaseClaim(this.key(kind, coderId), scimId);
   }

@@ -12,6 +12,7 @@ import {
   type GroupMutation,
   type MembershipChange,
   type MembershipResult,
+  type Precondition,
   type ScimDocument,
   type StoredResource,
 } from './types';
@@ -45,7 +46,7 @@ export class GroupRecords {
 
 
   /** O(group size): every member's reverse entry goes too. */
-  delete(id: string): Promise<boolean> {
+  delete(id: string, precondition?: Precondition): Promise<boolean> {
     const { keys } = this.ctx;
     return retryOnConflict(`group ${id}`, async () => {
       const [values, memberIds] = (await execPipeline(
@@ -53,6 +54,7 @@ export class GroupRecords {
       )) as [(string | null)[], string[]];
       const current = decodeRecord<GroupIndexFields>('group', id, values);
       if (!current) return false;
+      precondition?.(current.resource);
       const release = indexDelta(groupIndexKeys(keys, current.fields), NO_INDEX_KEYS);
       const call = deleteGroupCall(keys, { id, expectedVersion: current.resource.version, release, now: Date.now() }, memberIds);
       const reply = await this.ctx.runScript('scimBridgeDeleteGroup', call);

@@ -63,9 +63,9 @@ export class StoreKeys {
     return this.key('syncids', kind);
   }
 
-  /** String -> user id: userName is unique, compared case-insensitively. */
+  /** String -> user id: userName is unique, compared as `foldUserName` folds it. */
   userNameIndex(userName: string): string {
-    return this.key('idx', 'user', 'userName', userName.toLowerCase());
+    return this.key('idx', 'user', 'userName', foldUserName(userName));
   }
 
   userExternalIdIndex(externalId: string): string {
@@ -83,6 +83,15 @@ export class StoreKeys {
   groupExternalIdIndex(externalId: string): string {
     return this.key('idx', 'group', 'externalId', externalId);
   }
+}
+
+/**
+ * What userName uniqueness compares: NFKC-normalised, then case-folded (upper- then lower-casing also folds
+ * `ß` to `ss`), then NFKC again as case mapping may denormalise. So a Kelvin sign (`\u212Aate`) or full-width
+ * letters (`ｋａｔｅ`) cannot take a name that looks like one already in use.
+ */
+export function foldUserName(userName: string): string {
+  return userName.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
 }
 
 /** The index keys a resource's fields occupy: `unique` keys map to one id, `sets` keys hold sets of ids. */

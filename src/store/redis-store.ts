@@ -15,6 +15,7 @@ import type {
   MembershipResult,
   Page,
   PermanentFailures,
+  Precondition,
   ResourceKind,
   ScimDocument,
   StoredResource,
@@ -62,8 +63,8 @@ export class RedisStore implements DesiredStore {
     return guarded(() => this.users.update(id, callerMutation(mutate)));
   }
 
-  deleteUser(id: string): Promise<{ deleted: boolean; groupIds: string[] }> {
-    return guarded(() => this.users.delete(id));
+  deleteUser(id: string, precondition?: Precondition): Promise<{ deleted: boolean; groupIds: string[] }> {
+    return guarded(() => this.users.delete(id, precondition && callerMutation(precondition)));
   }
 
   findUsers(attribute: 'userName' | 'externalId' | 'email', value: string): Promise<string[]> {
@@ -99,8 +100,8 @@ export class RedisStore implements DesiredStore {
     return guarded(() => this.groups.update(id, callerMutation(mutate)));
   }
 
-  deleteGroup(id: string): Promise<boolean> {
-    return guarded(() => this.groups.delete(id));
+  deleteGroup(id: string, precondition?: Precondition): Promise<boolean> {
+    return guarded(() => this.groups.delete(id, precondition && callerMutation(precondition)));
   }
 
   findGroups(attribute: 'displayName' | 'externalId', value: string): Promise<string[]> {

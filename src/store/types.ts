@@ -123,6 +123,9 @@ export interface MembershipResult {
   ignored: string[];
 }
 
+/** Run on the exact version a delete will remove: throwing refuses the delete, and the error reaches the caller. */
+export type Precondition = (current: StoredResource) => void;
+
 export type UserMutation = (current: StoredResource) => { doc: ScimDocument; fields: UserIndexFields };
 export type GroupMutation = (current: StoredResource) => { doc: ScimDocument; fields: GroupIndexFields };
 
@@ -137,8 +140,11 @@ export interface DesiredStore {
   getUsers(ids: string[]): Promise<(StoredResource | null)[]>;
   /** Optimistic read-modify-write: `mutate` may run again on a concurrent write. Throws not_found, uniqueness. */
   updateUser(id: string, mutate: UserMutation): Promise<StoredResource>;
-  /** Removes the user, its index entries and its memberships (each affected group is bumped and pending). */
-  deleteUser(id: string): Promise<{ deleted: boolean; groupIds: string[] }>;
+  /**
+   * Removes the user, its index entries and its memberships (each affected group is bumped and pending).
+   * `precondition` sees the version about to be deleted and may throw to refuse (an If-Match that fails).
+   */
+  deleteUser(id: string, precondition?: Precondition): Promise<{ deleted: boolean; groupIds: string[] }>;
   /** Exact lookups from indexes. userName and email compare case-insensitively, externalId exactly. */
   findUsers(attribute: 'userName' | 'externalId' | 'email', value: string): Promise<string[]>;
   /** `start` is 0-based. */
@@ -154,7 +160,7 @@ export interface DesiredStore {
   getGroup(id: string): Promise<StoredResource | null>;
   getGroups(ids: string[]): Promise<(StoredResource | null)[]>;
   updateGroup(id: string, mutate: GroupMutation): Promise<StoredResource>;
-  deleteGroup(id: string): Promise<boolean>;
+  deleteGroup(id: string, precondition?: Precondition): Promise<boolean>;
   /** displayName compares case-insensitively, externalId exactly. */
   findGroups(attribute: 'displayName' | 'externalId', value: string): Promise<string[]>;
   listGroups(start: number, count: number): Promise<Page>;

@@ -6,7 +6,7 @@ import { execPipeline } from './pipeline';
 import { decodeRecord, RECORD_FIELDS } from './record';
 import { ResourceReader } from './resources';
 import { updateRecord } from './update';
-import { StoreError, type ScimDocument, type StoredResource, type UserIndexFields, type UserMutation } from './types';
+import { StoreError, type Precondition, type ScimDocument, type StoredResource, type UserIndexFields, type UserMutation } from './types';
 
 /** Users: records, their unique userName and their email/externalId indexes. */
 export class UserRecords {
@@ -31,7 +31,7 @@ export class UserRecords {
   }
 
 
-  delete(id: string): Promise<{ deleted: boolean; groupIds: string[] }> {
+  delete(id: string, precondition?: Precondition): Promise<{ deleted: boolean; groupIds: string[] }> {
     const { keys } = this.ctx;
     return retryOnConflict(`user ${id}`, async () => {
       const [values, groupIds] = (await execPipeline(
@@ -39,6 +39,7 @@ export class UserRecords {
       )) as [(string | null)[], string[]];
       const current = decodeRecord<UserIndexFields>('user', id, values);
       if (!current) return { deleted: false, groupIds: [] };
+      precondition?.(current.resource);
       const release = indexDelta(userIndexKeys(keys, current.fields), NO_INDEX_KEYS);
       const call = deleteUserCall(keys, { id, expectedVersion: current.resource.version, release, now: Date.now() }, groupIds);
       const reply = await this.ctx.runScript('scimBridgeDeleteUser', call);

@@ -216,6 +216,7 @@ export async function startCoderSim(opts: CoderSimOptions = {}): Promise<CoderSi
     updated_at: new Date(u.updated_at).toISOString(),
     deleted: u.deleted,
     organization_ids: state.userOrgIds(u.id),
+    roles: [...u.roles],
     workspaces: u.workspaces,
   });
   const mustUser = (id: string): UserRec => {
@@ -265,10 +266,16 @@ export async function startCoderSim(opts: CoderSimOptions = {}): Promise<CoderSi
             email: u.email,
             name: u.name ?? '',
             status: u.status ?? 'dormant',
-            login_type: 'password',
+            login_type: u.loginType ?? 'password',
             orgIds,
+            roles: [...new Set(u.roles ?? [])],
           }),
         );
+      },
+      setUserRoles(id, roles) {
+        const u = mustUser(id);
+        u.roles = [...new Set(roles)];
+        u.updated_at = state.now();
       },
       deleteUser(id) {
         state.softDeleteUser(mustUser(id));

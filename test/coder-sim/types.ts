@@ -33,6 +33,8 @@ export interface SimUser {
   updated_at: string;
   deleted: boolean;
   organization_ids: string[];
+  /** Site roles (owner, user-admin, template-admin, auditor, or a custom role name). */
+  roles: string[];
   workspaces: number;
 }
 
@@ -48,7 +50,10 @@ export interface SimGroup {
 }
 
 export interface CoderSimDirect {
-  createUser(u: { username: string; email: string; name?: string; status?: SimUserStatus; orgIds?: string[] }): SimUser;
+  /** `loginType` defaults to password, `roles` (site roles) to none. */
+  createUser(u: { username: string; email: string; name?: string; status?: SimUserStatus; orgIds?: string[]; loginType?: string; roles?: string[] }): SimUser;
+  /** Replaces the user's site roles, as PUT /users/{user}/roles does. */
+  setUserRoles(id: string, roles: string[]): void;
   deleteUser(id: string): void;
   setUserStatus(id: string, s: SimUserStatus): void;
   createGroup(g: { name: string; display_name?: string; orgId?: string }): SimGroup;

@@ -410,3 +410,36 @@ describe('organizations and members', () => {
     expect(self.body).toEqual({ message: 'cannot remove self from an organization' });
   });
 });
+
+describe('site roles and GET /users/me', () => {
+  test('GET /users/me is the token user, with its site roles', async () => {
+    const owner = await api(sim, 'GET', '/users/me');
+    expect(owner.status).toBe(200);
+    expect(owner.body).toMatchObject({ id: sim.ownerId, username: 'admin', roles: [{ name: 'owner', display_name: 'Owner' }] });
+
+    const plain = sim.direct.createUser({ username: 'me-plain', email: 'me.plain@example.com', loginType: 'oidc' });
+    const mine = await api(sim, 'GET', '/users/me', undefined, { token: sim.direct.createToken(plain.id) });
+    expect(mine.body).toMatchObject({ id: plain.id, login_type: 'oidc', roles: [] });
+  });
+
+  test('"me" without a session is 401 from the API key middleware', async () => {
+    const r = await api(sim, 'GET', '/users/me', undefined, { token: null });
+    expect(r.status).toBe(401);
+  });
+
+  test('site roles given to a user show on GET /users/{user}, in lists, and filter with role:', async () => {
+    const admin = sim.direct.createUser({ username: 'ua-roles', email: 'ua.roles@example.com', roles: ['user-admin', 'auditor', 'custom-site'] });
+    const one = await api(sim, 'GET', `/users/${admin.id}`);
+    expect(one.body.roles).toEqual([
+      { name: 'user-admin', display_name: 'User Admin' },
+      { name: 'auditor', display_name: 'Auditor' },
+      { name: 'custom-site', display_name: 'custom-site' },
+    ]);
+    const byRole = await api(sim, 'GET', '/users?q=role:auditor');
+    expect(byRole.body.users.map((u: { id: string }) => u.id)).toEqual([admin.id]);
+
+    sim.direct.setUserRoles(admin.id, []);
+    expect((await api(sim, 'GET', `/users/${admin.id}`)).body.roles).toEqual([]);
+    expect(sim.users().find((u) => u.id === admin.id)?.roles).toEqual([]);
+  });
+});

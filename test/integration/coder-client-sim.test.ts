@@ -36,8 +36,8 @@ test('user lifecycle: create, get, list, profile, suspend, activate, delete', as
   expect((await client.user('ALICE-SIM'))?.id).toBe(created.id);
   expect(await client.user('nobody-here')).toBeNull();
 
-  expect((await client.findUserByEmail('alice.sim@example.com'))?.id).toBe(created.id);
-  expect(await client.findUserByEmail('ice.sim@example.com')).toBeNull();
+  expect((await client.findUsersByEmail('alice.sim@example.com')).map((u) => u.id)).toEqual([created.id]);
+  expect(await client.findUsersByEmail('ice.sim@example.com')).toEqual([]);
 
   const duplicate = await createUser('alice-sim', 'other@example.com').catch((err: unknown) => err);
   expect(duplicate).toBeInstanceOf(CoderApiError);
@@ -50,7 +50,7 @@ test('user lifecycle: create, get, list, profile, suspend, activate, delete', as
   expect((await client.activateUser(created.id)).status).toBe('active');
 
   await client.deleteUser(created.id);
-  expect(await client.findUserByEmail('alice.sim@example.com')).toBeNull();
+  expect(await client.findUsersByEmail('alice.sim@example.com')).toEqual([]);
   expect(sim.users().some((u) => u.id === created.id && !u.deleted)).toBe(false);
 });
 

@@ -109,15 +109,41 @@ test('a member already added in Coder (400 duplicate) is recovered by re-reading
   expect([...sync!.applied!.memberCoderIds].sort()).toEqual([a.coderId, b.coderId].sort());
 });
 
-test('an existing Coder group of that name is adopted on 409, its members corrected', async () => {
+test('an existing Coder group not listed in ADOPT_GROUPS is a permanent conflict and stays exactly as it was', async () => {
+  const [a, outsider] = [await provisionedUser('jon'), await provisionedUser('kai')];
+  const existing = h.sim.direct.createGroup({ name: 'QA', display_name: 'Quality' });
+  h.sim.direct.addGroupMember(existing.id, outsider.coderId);
+  const before = simGroup(existing.id);
+  const group = await h.addGroup('QA', [a.id]);
+  h.sim.resetCalls();
+  const result = await h.groups.reconcile(group.doc.id);
+  expect(result.outcome).toBe('failed');
+  const sync = await h.groupSync(group.doc.id);
+  expect(sync?.applied).toBeUndefined();
+  expect(sync?.lastError).toMatchObject({ code: 'conflict', permanent: true });
+  expect(sync?.lastError?.message).toMatch(/Coder group QA .*ADOPT_GROUPS/);
+  expect(h.sim.writeCalls()).toBe(1);
+  expect(simGroup(existing.id)).toEqual(before);
+  expect(simMembers(existing.id)).toEqual([outsider.coderId]);
+  expect(await h.claims.holder('group', existing.id)).toBeNull();
+});
+
+test.each(['QA', 'Ops, QA', '*'])('with ADOPT_GROUPS=%s the existing group is adopted on 409, its members corrected', async (adoptGroups) => {
   const [a, outsider] = [await provisionedUser('jon'), await provisionedUser('kai')];
   const existing = h.sim.direct.createGroup({ name: 'QA' });
   h.sim.direct.addGroupMember(existing.id, outsider.coderId);
   const group = await h.addGroup('QA', [a.id]);
-  await h.groups.reconcile(group.doc.id);
+  await h.groupsAdopting(adoptGroups).reconcile(group.doc.id);
   expect((await h.groupSync(group.doc.id))?.applied?.coderId).toBe(existing.id);
   expect(h.sim.groups().filter((g) => g.name === 'QA')).toHaveLength(1);
   expect(simMembers(existing.id)).toEqual([a.coderId]);
+});
+
+test('ADOPT_GROUPS names are exact Coder group names', async () => {
+  const existing = h.sim.direct.createGroup({ name: 'QA' });
+  const group = await h.addGroup('QA', []);
+  expect((await h.groupsAdopting('qa').reconcile(group.doc.id)).outcome).toBe('failed');
+  expect(simGroup(existing.id)).toEqual(existing);
 });
 
 test('a group name claimed by another SCIM group gets a numeric suffix', async () => {
@@ -181,4 +207,21 @@ test('unlicensed: a group deleted before it ever reached Coder is simply done', 
   expect((await groups.reconcile(group.doc.id)).outcome).toBe('unchanged');
   expect(await h.groupSync(group.doc.id)).toBeNull();
   expect(await h.store.pending()).toEqual([]);
+});
+
+test('an adopted group keeps the members the bridge does not manage, and does not try again to remove them', async () => {
+  const a = await provisionedUser('lou');
+  const stranger = h.sim.direct.createUser({ username: 'stranger', email: 'stranger@example.com', roles: ['template-admin'] });
+  const existing = h.sim.direct.createGroup({ name: 'Ops' });
+  h.sim.direct.addGroupMember(existing.id, stranger.id);
+  const group = await h.addGroup('Ops', [a.id]);
+  const groups = h.groupsAdopting('Ops');
+  await groups.reconcile(group.doc.id);
+  expect(simMembers(existing.id)).toEqual([a.coderId, stranger.id].sort());
+  expect((await h.groupSync(group.doc.id))?.applied?.memberCoderIds).toEqual([a.coderId]);
+
+  await h.store.changeMembers(group.doc.id, { remove: [a.id] });
+  expect(await counting(() => groups.reconcile(group.doc.id))).toEqual({ 'PATCH /api/v2/groups/{group}': 1 });
+  expect(simMembers(existing.id)).toEqual([stranger.id]);
+  expect(await counting(() => groups.reconcile(group.doc.id, { force: true }))).toEqual({});
 });

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { CoderClient } from '../../src/coder';
 import { createLogger } from '../../src/log';
+import { tokenUserIdOf, type AdoptionPolicy } from '../../src/reconcile/adoption';
+import { parseAdoptGroups } from '../../src/reconcile/adoption-rules';
 import { GroupReconciler } from '../../src/reconcile/group-reconciler';
 import { groupsLicensed } from '../../src/reconcile/licence';
 import type { AppliedGroupState, AppliedUserState, PlanContext } from '../../src/reconcile/plan';
@@ -34,6 +36,8 @@ export interface ReconcileHarness extends TestStore {
   groups: GroupReconciler;
   /** A user reconciler with another delete policy, on the same store and Coder. */
   usersWithPolicy(deletePolicy: PlanContext['deletePolicy']): UserReconciler;
+  /** A group reconciler under ADOPT_GROUPS as an operator would write it. */
+  groupsAdopting(adoptGroups: string): GroupReconciler;
   /** Group reconcilers built after a fresh entitlements check, as a worker start does. */
   groupsAfterLicenceCheck(): Promise<GroupReconciler>;
   addUser(userName: string, extra?: Record<string, unknown>): Promise<StoredResource>;
@@ -57,8 +61,10 @@ export async function openReconcileHarness(): Promise<ReconcileHarness> {
   const queue = new RecordingQueue();
   const ctx: PlanContext = { deletePolicy: 'suspend', loginType: 'oidc', orgId: sim.defaultOrgId };
   const logger = createLogger('silent');
-  const userReconciler = (deletePolicy: PlanContext['deletePolicy']) => new UserReconciler({ store, claims, queue, coder, ctx: { ...ctx, deletePolicy } });
-  const groupReconciler = (licensed: boolean) => new GroupReconciler({ store, claims, queue, coder, ctx, groupsLicensed: licensed });
+  const adoption: AdoptionPolicy = { tokenUserId: tokenUserIdOf(coder), groups: parseAdoptGroups(undefined) };
+  const userReconciler = (deletePolicy: PlanContext['deletePolicy']) => new UserReconciler({ store, claims, queue, coder, adoption, ctx: { ...ctx, deletePolicy } });
+  const groupReconciler = (licensed: boolean, adoptGroups?: string) =>
+    new GroupReconciler({ store, claims, queue, coder, ctx, groupsLicensed: licensed, adoption: { ...adoption, groups: parseAdoptGroups(adoptGroups) } });
 
   return {
     ...testStore,
@@ -70,6 +76,7 @@ export async function openReconcileHarness(): Promise<ReconcileHarness> {
     users: userReconciler('suspend'),
     groups: groupReconciler(true),
     usersWithPolicy: userReconciler,
+    groupsAdopting: (adoptGroups) => groupReconciler(true, adoptGroups),
     groupsAfterLicenceCheck: async () => groupReconciler(await groupsLicensed(coder, logger)),
     addUser: (userName, extra = {}) => {
       const doc: ScimDocument = { id: randomUUID(), userName, emails: [{ value: `${userName.replace(/@.*/, '')}@example.com`, primary: true }], active: true, ...extra };

@@ -1,3 +1,5 @@
+import { ADOPT_NO_GROUPS } from '../../src/reconcile/adoption-rules';
+import { UserReconciler } from '../../src/reconcile/user-reconciler';
 import { callsDuring, openReconcileHarness, type ReconcileHarness } from './reconcile-harness';
 
 /** The user reconciler against real Redis and the Coder simulator, driving the store directly. */
@@ -150,8 +152,9 @@ test('an e-mail held by a user another SCIM user claims is a permanent conflict'
 });
 
 test('a permanent Coder error is recorded and not retried until a new version (or force)', async () => {
-  // The simulator's owner cannot be suspended (400): adopt it, then ask for a suspension.
-  const { id } = await provision('admin', { emails: [{ value: 'admin@coder.com', primary: true }] });
+  // Coder refuses to suspend an owner (400). A user the bridge created stays its own whatever roles it gains.
+  const { id, coderId } = await provision('owner-later');
+  h.sim.direct.setUserRoles(coderId, ['owner']);
   const updated = await h.updateUser(id, { active: false });
   const failed = await h.users.reconcile(id);
   expect(failed.outcome).toBe('failed');
@@ -195,4 +198,106 @@ test('a user re-provisioned after deletion takes over the suspended Coder user f
   expect(await h.claims.holder('user', old.coderId)).toBe(again.id);
   expect(await h.userSync(old.id)).toBeNull();
   expect(simUser(old.coderId)?.status).toBe('active');
+});
+
+describe('adoption rules', () => {
+  const PRIVILEGED_ROLES = [['owner'], ['user-admin'], ['template-admin'], ['auditor'], ['a-custom-site-role']];
+
+  function coderState(coderId: string) {
+    const user = simUser(coderId);
+    return { user, orgMember: h.sim.orgMembers().includes(coderId) };
+  }
+
+  test('an e-mail equal but for ASCII case adopts the ordinary Coder user (same id)', async () => {
+    const existing = h.sim.direct.createUser({ username: 'nora-old', email: 'Nora@Example.COM', loginType: 'oidc' });
+    const { sync, id } = await provision('nora');
+    expect(sync?.applied).toMatchObject({ coderId: existing.id, adopted: true });
+    expect(sync?.lastError).toBeUndefined();
+    expect(await h.claims.holder('user', existing.id)).toBe(id);
+  });
+
+  test('a username alone never adopts: a clash with a Coder user of another e-mail takes the next suffix', async () => {
+    const existing = h.sim.direct.createUser({ username: 'olga', email: 'olga.original@example.com', name: 'Olga O', loginType: 'oidc' });
+    const before = coderState(existing.id);
+    const { sync, coderId } = await provision('olga');
+    expect(sync?.applied).toMatchObject({ username: 'olga-1', mappedUsername: 'olga', email: 'olga@example.com' });
+    expect(sync?.applied?.adopted).toBeUndefined();
+    expect(coderId).not.toBe(existing.id);
+    expect(coderState(existing.id)).toEqual(before);
+    expect(await h.claims.holder('user', existing.id)).toBeNull();
+  });
+
+  test.each(PRIVILEGED_ROLES)('a Coder user with the site role %s is never adopted: a permanent conflict naming it and the rule', async (role) => {
+    const existing = h.sim.direct.createUser({ username: `priv-${role}`, email: 'priv@example.com', name: 'Priv', status: 'active', roles: [role], orgIds: [] });
+    const before = coderState(existing.id);
+    const stored = await h.addUser('priv', { active: false, name: { formatted: 'Someone Else' } });
+    h.sim.resetCalls();
+    const result = await h.users.reconcile(stored.doc.id);
+
+    expect(result.outcome).toBe('failed');
+    const sync = await h.userSync(stored.doc.id);
+    expect(sync?.applied).toBeUndefined();
+    expect(sync?.lastError).toMatchObject({ code: 'conflict', permanent: true });
+    expect(sync?.lastError?.message).toContain(`Coder user priv-${role}`);
+    expect(sync?.lastError?.message).toContain(`site role ${role}`);
+    // One refused POST, then reads only: nothing of the account changed.
+    expect(h.sim.writeCalls()).toBe(1);
+    expect(coderState(existing.id)).toEqual(before);
+    expect(await h.claims.holder('user', existing.id)).toBeNull();
+    // Permanent: not retried for this version.
+    expect(await counting(async () => expect((await h.users.reconcile(stored.doc.id)).outcome).toBe('skipped'))).toEqual({});
+  });
+
+  test("the bridge's own token user is never adopted, even without a site role", async () => {
+    const tokenUser = h.sim.direct.createUser({ username: 'bridge-bot', email: 'bridge-bot@example.com', status: 'active' });
+    const before = coderState(tokenUser.id);
+    const users = new UserReconciler({
+      store: h.store,
+      claims: h.claims,
+      queue: h.queue,
+      coder: h.coder,
+      ctx: h.ctx,
+      adoption: { tokenUserId: async () => tokenUser.id, groups: ADOPT_NO_GROUPS },
+    });
+    const stored = await h.addUser('bridge-bot', { active: false });
+    expect((await users.reconcile(stored.doc.id)).outcome).toBe('failed');
+    expect((await h.userSync(stored.doc.id))?.lastError?.message).toMatch(/bridge-bot.*token user/);
+    expect(coderState(tokenUser.id)).toEqual(before);
+  });
+
+  test('an adopted user that later gains a site role is no longer changed; a created one still is', async () => {
+    const existing = h.sim.direct.createUser({ username: 'pia', email: 'pia@example.com', loginType: 'oidc' });
+    const adopted = await provision('pia');
+    expect(adopted.coderId).toBe(existing.id);
+    const created = await provision('quentin');
+
+    h.sim.direct.setUserRoles(existing.id, ['template-admin']);
+    h.sim.direct.setUserRoles(created.coderId, ['template-admin']);
+    const before = coderState(existing.id);
+    await h.updateUser(adopted.id, { active: false });
+    await h.updateUser(created.id, { active: false });
+
+    expect(await counting(async () => expect((await h.users.reconcile(adopted.id)).outcome).toBe('failed'))).toEqual({ 'GET /api/v2/users/{user}': 1 });
+    expect((await h.userSync(adopted.id))?.lastError).toMatchObject({ code: 'conflict', permanent: true });
+    expect((await h.userSync(adopted.id))?.lastError?.message).toMatch(/adopted as Coder user pia.*site role template-admin/);
+    expect(coderState(existing.id)).toEqual(before);
+
+    // No read for a user the bridge created: one call, and it is applied.
+    expect(await counting(() => h.users.reconcile(created.id))).toEqual({ 'PUT /api/v2/users/{user}/status/suspend': 1 });
+    expect(simUser(created.coderId)?.status).toBe('suspended');
+
+    // Its roles removed, the adopted account is the bridge's again (the operator's way to hand it over).
+    h.sim.direct.setUserRoles(existing.id, []);
+    expect((await h.users.reconcile(adopted.id, { force: true })).outcome).toBe('applied');
+    expect(simUser(existing.id)?.status).toBe('suspended');
+  });
+
+  test('a tombstone of an adopted user that gained a role does not suspend it', async () => {
+    const existing = h.sim.direct.createUser({ username: 'rhea', email: 'rhea@example.com', status: 'active' });
+    const { id } = await provision('rhea');
+    h.sim.direct.setUserRoles(existing.id, ['auditor']);
+    await h.store.deleteUser(id);
+    expect((await h.users.reconcile(id)).outcome).toBe('failed');
+    expect(simUser(existing.id)?.status).toBe('active');
+  });
 });

@@ -10,6 +10,8 @@ import { LastResyncRecord } from '../../src/queue/resync-record';
 import { ResyncQueue, type ResyncJobView } from '../../src/queue/resync-queue';
 import { startResyncWorker } from '../../src/queue/resync-worker';
 import { startReconcileWorker } from '../../src/queue/worker';
+import { tokenUserIdOf } from '../../src/reconcile/adoption';
+import { ADOPT_NO_GROUPS } from '../../src/reconcile/adoption-rules';
 import { GroupReconciler } from '../../src/reconcile/group-reconciler';
 import type { AppliedGroupState, AppliedUserState, PlanContext } from '../../src/reconcile/plan';
 import type { ResyncReport } from '../../src/reconcile/resync';
@@ -106,7 +108,7 @@ export async function openResyncHarness(): Promise<ResyncHarness> {
     ctx,
     startReconcileWorker() {
       const claims = new ClaimIndex(redis, prefix);
-      const deps = { store, claims, queue: producer, coder, ctx };
+      const deps = { store, claims, queue: producer, coder, ctx, adoption: { tokenUserId: tokenUserIdOf(coder), groups: ADOPT_NO_GROUPS } };
       workers.push(
         startReconcileWorker({
           connection: bullmq,

@@ -114,12 +114,14 @@ test('with no drift a resync only reads, about one call per page, and writes not
 
   const calls = h.sim.calls();
   expect(h.sim.writeCalls()).toBe(0);
-  // 8 users (7 managed + the owner) in pages of 3: 3 pages of users, 3 of members, 1 list of groups.
+  // 8 users (7 managed + the owner) in pages of 3: 3 pages of users, 3 of members, 1 list of groups, and
+  // GET /users/me: the token's own user, which the bridge never changes.
   const userPages = Math.ceil(h.sim.users().filter((u) => !u.deleted).length / 3);
   expect(calls).toEqual({
     'GET /api/v2/users': userPages,
     'GET /api/v2/organizations/{org}/paginated-members': userPages,
     'GET /api/v2/organizations/{org}/groups': 1,
+    'GET /api/v2/users/{user}': 1,
   });
   expect(await Promise.all([alice, bob, carol].map((id) => h.userSync(id)))).toEqual(syncsBefore);
   expect(await reconcileJobsAdded()).toBe(jobsBefore);

@@ -179,3 +179,34 @@ describe('root search', () => {
     expect(reply.body.Resources.map((r: { id: string }) => r.id)).toEqual([userIds[1]]);
   });
 });
+
+describe('group ETags', () => {
+  it('If-None-Match with the current version answers 304', async () => {
+    const id = await createGroup('ETag Read');
+    const reply = await server.call('GET', `/scim/v2/Groups/${id}`, { headers: { 'if-none-match': '"1"' } });
+    expect(reply.status).toBe(304);
+    expect(reply.headers.etag).toBe('W/"1"');
+  });
+
+  it.each(['PUT', 'PATCH', 'DELETE'])('%s with a stale If-Match is 412 and leaves the group and its members as they were', async (method) => {
+    const id = await createGroup(`ETag ${method}`, [userIds[0]]);
+    await server.call('PATCH', `/scim/v2/Groups/${id}`, { body: patchBody({ op: 'add', path: 'members', value: [{ value: userIds[1] }] }) });
+    const version = (await server.call('GET', `/scim/v2/Groups/${id}`)).body.meta.version;
+    expect(version).toBe('W/"2"');
+    const body =
+      method === 'PUT'
+        ? groupBody(`ETag ${method} renamed`, [userIds[2]])
+        : method === 'PATCH'
+          ? patchBody({ op: 'remove', path: `members[value eq "${userIds[0]}"]` }, { op: 'replace', path: 'displayName', value: 'Renamed' })
+          : undefined;
+    const stale = await server.call(method, `/scim/v2/Groups/${id}`, { body, headers: { 'if-match': 'W/"1"' } });
+    expect(stale.status).toBe(412);
+    expect(stale.body.scimType).toBe('preconditionFailed');
+    const after = await server.call('GET', `/scim/v2/Groups/${id}`);
+    expect(after.body).toMatchObject({ displayName: `ETag ${method}`, meta: { version: 'W/"2"' } });
+    expect(await memberIds(id)).toEqual([userIds[0], userIds[1]].sort());
+
+    const fresh = await server.call(method, `/scim/v2/Groups/${id}`, { body, headers: { 'if-match': version } });
+    expect(fresh.status).toBeLessThan(300);
+  });
+});

@@ -217,3 +217,92 @@ describe('user lists and filters', () => {
     expect(reply.body.Resources[0].emails).toBeUndefined();
   });
 });
+
+describe('identity data', () => {
+  it.each([
+    ['a Kelvin sign', '\u212Aate.fold@example.com', 'kate.fold@example.com'],
+    ['full-width letters', 'ｏｐｓ-ａｄｍｉｎ.fold@example.com', 'ops-admin.fold@example.com'],
+  ])('a userName written with %s cannot squat one already in use: 409 uniqueness, in both orders', async (_name, lookalike, plain) => {
+    await createUser(plain);
+    const squat = await server.call('POST', '/scim/v2/Users', { body: userBody(lookalike, { emails: [{ value: `other.${plain}`, primary: true }] }) });
+    expect(squat.status).toBe(409);
+    expect(squat.body.scimType).toBe('uniqueness');
+  });
+
+  it('a lookalike taken first blocks the plain name too, and a rename into a lookalike is refused', async () => {
+    await createUser('\u212Aim.first@example.com', { emails: [{ value: 'kim.first@example.com', primary: true }] });
+    const plain = await server.call('POST', '/scim/v2/Users', { body: userBody('kim.first@example.com') });
+    expect(plain.status).toBe(409);
+    const other = await createUser('lee.first@example.com');
+    const rename = await server.call('PATCH', `/scim/v2/Users/${other}`, { body: patchBody({ op: 'replace', path: 'userName', value: 'KIM.FIRST@example.com' }) });
+    expect(rename.status).toBe(409);
+  });
+
+  it('a userName with a bidi control is 400 invalidValue and nothing is stored', async () => {
+    const reply = await server.call('POST', '/scim/v2/Users', { body: userBody('bidi\u202Euser@example.com', { emails: [{ value: 'bidi.user@example.com', primary: true }] }) });
+    expect(reply.status).toBe(400);
+    expect(reply.body.scimType).toBe('invalidValue');
+    const list = await server.call('GET', `/scim/v2/Users?filter=${encodeURIComponent('emails eq "bidi.user@example.com"')}`);
+    expect(list.body.totalResults).toBe(0);
+  });
+
+  it('two primary e-mails on POST are 400 invalidValue; a PATCH making another one primary demotes the first', async () => {
+    const two = await server.call('POST', '/scim/v2/Users', {
+      body: userBody('two.primary@example.com', { emails: [{ value: 'two.primary@example.com', primary: true }, { value: 'two@home.example.com', primary: true }] }),
+    });
+    expect(two.status).toBe(400);
+    expect(two.body.scimType).toBe('invalidValue');
+
+    const id = await createUser('one.primary@example.com', { emails: [{ value: 'one.primary@example.com', primary: true }, { value: 'one@home.example.com' }] });
+    const patched = await server.call('PATCH', `/scim/v2/Users/${id}`, { body: patchBody({ op: 'replace', path: 'emails[value eq "one@home.example.com"].primary', value: true }) });
+    expect(patched.status).toBe(200);
+    expect(patched.body.emails).toEqual([
+      { value: 'one.primary@example.com', primary: false },
+      { value: 'one@home.example.com', primary: true },
+    ]);
+  });
+});
+
+describe('ETags', () => {
+  it('ServiceProviderConfig advertises them', async () => {
+    expect((await server.call('GET', '/scim/v2/ServiceProviderConfig')).body.etag).toEqual({ supported: true });
+  });
+
+  it('If-None-Match with the current version answers 304 without a body; an older one gets the resource', async () => {
+    const id = await createUser('etag.read@example.com');
+    const current = await server.call('GET', `/scim/v2/Users/${id}`, { headers: { 'if-none-match': 'W/"1"' } });
+    expect(current.status).toBe(304);
+    expect(current.text).toBe('');
+    expect(current.headers.etag).toBe('W/"1"');
+    await server.call('PATCH', `/scim/v2/Users/${id}`, { body: patchBody({ op: 'replace', path: 'displayName', value: 'Changed' }) });
+    const stale = await server.call('GET', `/scim/v2/Users/${id}`, { headers: { 'if-none-match': 'W/"1"' } });
+    expect(stale.status).toBe(200);
+    expect(stale.headers.etag).toBe('W/"2"');
+  });
+
+  it.each(['PUT', 'PATCH', 'DELETE'])('%s with a stale If-Match is 412 preconditionFailed and changes nothing; the current one succeeds', async (method) => {
+    const id = await createUser(`etag.${method.toLowerCase()}@example.com`);
+    await server.call('PATCH', `/scim/v2/Users/${id}`, { body: patchBody({ op: 'replace', path: 'displayName', value: 'Version Two' }) });
+    const body =
+      method === 'PUT'
+        ? userBody(`etag.${method.toLowerCase()}@example.com`, { displayName: 'Replaced' })
+        : method === 'PATCH'
+          ? patchBody({ op: 'replace', path: 'displayName', value: 'Patched' })
+          : undefined;
+    const stale = await server.call(method, `/scim/v2/Users/${id}`, { body, headers: { 'if-match': 'W/"1"' } });
+    expect(stale.status).toBe(412);
+    expect(stale.body).toMatchObject({ status: '412', scimType: 'preconditionFailed' });
+    expect(stale.body.detail).toMatch(/W\/"2"/);
+    const after = await server.call('GET', `/scim/v2/Users/${id}`);
+    expect(after.body).toMatchObject({ displayName: 'Version Two', meta: { version: 'W/"2"' } });
+
+    const fresh = await server.call(method, `/scim/v2/Users/${id}`, { body, headers: { 'if-match': 'W/"2"' } });
+    expect(fresh.status).toBe(method === 'DELETE' ? 204 : 200);
+  });
+
+  it('If-Match: * matches any existing version', async () => {
+    const id = await createUser('etag.star@example.com');
+    const reply = await server.call('PATCH', `/scim/v2/Users/${id}`, { body: patchBody({ op: 'replace', path: 'displayName', value: 'Star' }), headers: { 'if-match': '*' } });
+    expect(reply.status).toBe(200);
+  });
+});

@@ -331,18 +331,24 @@ describe('paging', () => {
   });
 });
 
-describe('findUserByEmail', () => {
-  test('searches the bare term and keeps only the exact, case-insensitive match', async () => {
+describe('findUsersByEmail', () => {
+  test('searches the bare term and keeps only the whole, case-insensitive matches', async () => {
     const exact = { ...makeUser(1), email: 'Ann@Example.com' };
     const longer = { ...makeUser(2), email: 'joann@example.com.au' };
     handler = (_req, res) => json(res, 200, { users: [longer, exact], count: 2 });
-    await expect(client.findUserByEmail('ann@example.COM')).resolves.toEqual(exact);
+    await expect(client.findUsersByEmail('ann@example.COM')).resolves.toEqual([exact]);
     expect(new URL(requests[0].url, 'http://x').searchParams.get('q')).toBe('ann@example.COM');
   });
 
-  test('is null when only partial matches come back', async () => {
+  test('keeps an address equal only under Unicode lower-casing (the caller refuses to adopt it)', async () => {
+    const kate = { ...makeUser(1), email: 'kate@example.com' };
+    handler = (_req, res) => json(res, 200, { users: [kate], count: 1 });
+    await expect(client.findUsersByEmail('\u212Aate@example.com')).resolves.toEqual([kate]);
+  });
+
+  test('is empty when only partial matches come back', async () => {
     handler = (_req, res) => json(res, 200, { users: [{ ...makeUser(2), email: 'joann@example.com' }], count: 1 });
-    await expect(client.findUserByEmail('ann@example.com')).resolves.toBeNull();
+    await expect(client.findUsersByEmail('ann@example.com')).resolves.toEqual([]);
   });
 
   test('search term avoids Coder query syntax by using the longest plain fragment', () => {

@@ -29,6 +29,15 @@ describe('loadConfig', () => {
     expect(config.adminToken).toBeUndefined();
   });
 
+  test('ADOPT_GROUPS: empty by default, a comma-separated list, or * for all; never Everyone', () => {
+    expect(loadConfig(minimal).adoptGroups).toEqual({ all: false, names: new Set() });
+    expect(loadConfig({ ...minimal, ADOPT_GROUPS: 'platform, QA' }).adoptGroups).toEqual({ all: false, names: new Set(['platform', 'QA']) });
+    expect(loadConfig({ ...minimal, ADOPT_GROUPS: '*' }).adoptGroups.all).toBe(true);
+    expect(problemsOf({ ...minimal, ADOPT_GROUPS: 'QA, Everyone' })).toEqual([
+      "ADOPT_GROUPS must not list Everyone: the organization's Everyone group is never adopted",
+    ]);
+  });
+
   test('names every missing required variable', () => {
     const problems = problemsOf({});
     expect(problems).toEqual(

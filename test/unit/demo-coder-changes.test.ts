@@ -2,7 +2,7 @@ import { describeChanges, snapshot, type CoderSnapshot } from '../../scripts/dem
 import type { SimGroup, SimUser } from '../coder-sim';
 
 function user(id: string, username: string, status: SimUser['status'] = 'active', deleted = false): SimUser {
-  return { id, username, email: `${username}@example.com`, name: username, status, login_type: 'oidc', created_at: '', updated_at: '', deleted, organization_ids: [], workspaces: 0 };
+  return { id, username, email: `${username}@example.com`, name: username, status, login_type: 'oidc', created_at: '', updated_at: '', deleted, organization_ids: [], roles: [], workspaces: 0 };
 }
 
 function group(id: string, name: string, members: string[]): SimGroup {

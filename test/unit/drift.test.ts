@@ -214,4 +214,43 @@ describe('computeDrift', () => {
     expect(drift.unplannable).toEqual([{ kind: 'user', id: 'scim-c-alice', code: 'no_email', message: expect.stringContaining('e-mail') }]);
     expect(drift.checked).toBe(2);
   });
+
+  describe('adoption rules', () => {
+    const role = (name: string) => ({ name, display_name: name });
+
+    function adopted(user: User): ManagedUser {
+      const managedOne = managedUser(user, scimUser(`scim-${user.id}`, user.username, { active: false }));
+      return { ...managedOne, sync: { ...managedOne.sync, applied: { ...managedOne.sync!.applied!, adopted: true } } };
+    }
+
+    test('an adopted account that gained a site role is reported as a conflict, not repaired', () => {
+      const promoted = { ...alice, roles: [role('user-admin')] };
+      const drift = computeDrift({ users: [adopted(promoted)], groups: [] }, snapshot({ users: [promoted, bob, owner] }), ctx);
+      expect(drift.users).toEqual([]);
+      expect(drift.unplannable).toEqual([
+        { kind: 'user', id: 'scim-c-alice', code: 'conflict', message: expect.stringMatching(/Coder user alice.*site role user-admin/) },
+      ]);
+    });
+
+    test('an adopted account that became the token user is reported likewise', () => {
+      const drift = computeDrift({ users: [adopted(alice)], groups: [] }, snapshot({ tokenUserId: alice.id }), ctx);
+      expect(drift.unplannable.map((u) => u.code)).toEqual(['conflict']);
+      expect(drift.unplannable[0].message).toMatch(/token user/);
+    });
+
+    test('an adopted ordinary account is planned as usual, and stays marked adopted', () => {
+      const drift = computeDrift({ users: [adopted(alice)], groups: [] }, snapshot(), ctx);
+      expect(drift.unplannable).toEqual([]);
+      expect(drift.users[0].operations).toEqual([{ op: 'suspend' }]);
+      expect(drift.users[0].real?.adopted).toBe(true);
+    });
+
+    test('an account the bridge created is planned whatever its roles', () => {
+      const promoted = { ...alice, roles: [role('owner')] };
+      const managedOne = managedUser(promoted, scimUser('scim-c-alice', 'alice', { active: false }));
+      const drift = computeDrift({ users: [managedOne], groups: [] }, snapshot({ users: [promoted, bob, owner], tokenUserId: owner.id }), ctx);
+      expect(drift.unplannable).toEqual([]);
+      expect(drift.users[0].operations).toEqual([{ op: 'suspend' }]);
+    });
+  });
 });
