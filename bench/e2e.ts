@@ -173,7 +173,7 @@ async function phase4(): Promise<void> {
   const allInCoderMs = fourth.lastUserAt - fourth.startedAt;
   const phase4 = describe(`Phase 4, ${idle.users} users pushed into an idle bridge, Coder rate limit ${CODER_RATE_LIMIT}/min per path`, fourth);
   phase4.push(
-    `  all users in Coder       ${seconds(allInCoderMs)} after the first push (${(allInCoderMs / idleBoundMs).toFixed(2)}x ${idle.users} x ${LATENCY_MS} ms / ${CONCURRENCY} = ${seconds(idleBoundMs)})`,
+    `  all users in Coder       ${seconds(allInCoderMs)} after the first push (${(allInCoderMs / idleBoundMs).toFixed(2)}x ${idle.users} x ${LATENCY_MS} ms / ${CONCURRENCY} = ${seconds(idleBoundMs)}); ${seconds(fourth.lastUserAt - fourth.startedAt - fourth.pushMs)} after the last push was answered`,
     `  target within ${TARGET_IDLE_BURST_RATIO}x: ${verdict(allInCoderMs <= TARGET_IDLE_BURST_RATIO * idleBoundMs)}; no 429: ${verdict(fourth.rateLimitedCalls === 0)}`,
   );
   console.log(phase4.join('\n'));
