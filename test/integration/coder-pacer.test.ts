@@ -141,9 +141,10 @@ test('the keys name the token by a hash, expire, and carry the prefix (its hash 
 });
 
 test('without Redis the call is refused with a clear error instead of going out unpaced', async () => {
-  const down = new Redis({ host: '127.0.0.1', port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  down.on('error', () => undefined);
-  extraClients.push(down);
+  // A client that was connected and is gone: its commands fail at once, as the bridge's 'store' client's do.
+  const down = new Redis({ host: '127.0.0.1', port: 6379, enableOfflineQueue: false });
+  await new Promise((ready) => down.once('ready', ready));
   const pacer = pacerOn(down);
+  down.disconnect();
   await expect(pacer.acquire(PATH, TOKEN)).rejects.toMatchObject({ code: 'pacer_unavailable', message: expect.stringContaining('Redis did not answer') });
 });
