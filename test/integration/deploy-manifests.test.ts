@@ -321,6 +321,18 @@ describe('Kubernetes Redis access', () => {
   });
 });
 
+describe('the bridge and the Kubernetes Redis', () => {
+  test.each(bridgeContainers.map((c) => [`${c.manifest.file}:${String(c.container.name)}`, c] as const))(
+    '%s: gets its Redis URL (which holds the password) from a Secret file, never from a ConfigMap or the pod spec',
+    (_label, scope) => {
+      const env = containerEnv(scope.manifest, scope.container);
+      expect(env.REDIS_URL).toBeUndefined();
+      expect(env.REDIS_URL_FILE).toBeDefined();
+      expect(secretBehind(scope, scope.container, env.REDIS_URL_FILE)).toEqual(expect.objectContaining({ key: 'redis-url' }));
+    },
+  );
+});
+
 describe('ServiceAccount tokens', () => {
   const TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 
