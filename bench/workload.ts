@@ -3,7 +3,7 @@
  * so the figures compare servers and nothing else.
  */
 
-export const SCIM_TOKEN = 'bench-scim-token';
+export const SCIM_TOKEN = 'bench-scim-token-0123456789-abcdefghij';
 export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue, type Worker } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
@@ -11,6 +9,7 @@ import type { Config } from './config';
 import { createAdminRouter } from './http/admin';
 import { createApp, createWorkerApp } from './http/app';
 import type { Readiness } from './http/health';
+import { createHttpServer } from './http/server';
 import type { Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { RECONCILE_QUEUE } from './queue/jobs';
@@ -142,14 +141,8 @@ function readinessProbe(storeRedis: Redis | Cluster, coder: CoderClient): () => 
   };
 }
 
-function listen(config: Config, app: ReturnType<typeof createApp>): Promise<Server> {
-  const server = config.tls
-    ? createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)
-    : createHttpServer(app);
-  // Okta closes the socket after 60 s; a slow client must not hold a connection longer than that.
-  server.requestTimeout = 60_000;
-  server.headersTimeout = 30_000;
-  server.keepAliveTimeout = 65_000;
+function listen(config: Config, app: ReturnType<typeof createApp>, logger: Logger): Promise<Server> {
+  const server = createHttpServer(config, app, logger);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve(server));
@@ -192,6 +185,7 @@ export async function startBridge(config: Config, mode: BridgeMode, logger: Logg
       connection: queueRedis,
       prefix,
       concurrency: config.workerConcurrency,
+      lockDurationMs: config.workerLockMs,
       reconcilers: { user: new UserReconciler(deps), group: new GroupReconciler({ ...deps, groupsLicensed: licensed }) },
       logger,
     });
@@ -244,7 +238,7 @@ export async function startBridge(config: Config, mode: BridgeMode, logger: Logg
     app = createWorkerApp({ config, logger, metrics, readiness });
   }
 
-  const server = await listen(config, app);
+  const server = await listen(config, app, logger);
   const { port } = server.address() as AddressInfo;
   const origin = `${config.tls ? 'https' : 'http'}://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   const serving = mode === 'worker' ? 'health and metrics' : 'SCIM';

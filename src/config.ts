@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { PolicyError } from './policy/errors';
+import { loadPolicyFile } from './policy/load';
+import type { AccessPolicy } from './policy/schema';
 import { parseAdoptGroups, type AdoptGroups } from './reconcile/adoption-rules';
+import { tokenProblems } from './token-rules';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy-setting';
 
 /**
  * Environment -> typed, validated configuration. Every problem is reported as one line naming the variable,
@@ -34,6 +39,12 @@ const duration = z.string().transform((text, ctx) => {
   return ms;
 });
 
+/**
+ * A reconcile's lock in Redis is renewed every half of this while it runs; a killed worker's jobs are taken
+ * over by another worker this long after its last renewal.
+ */
+export const DEFAULT_WORKER_LOCK_MS = 10_000;
+
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -56,10 +67,11 @@ const schema = z.object({
   CODER_API_RATE_LIMIT: z.coerce.number().int().min(0).default(512),
   CODER_TIMEOUT: duration.default(15_000),
   SCIM_BEARER_TOKEN: z.string().min(1),
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  ADMIN_TOKEN: z.string().optional(),
   USER_DELETE_POLICY: z.enum(['suspend', 'delete']).default('suspend'),
   RESYNC_INTERVAL: duration.default(3_600_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  WORKER_LOCK_DURATION: duration.pipe(z.number().min(1_000, 'must be at least 1s')).default(DEFAULT_WORKER_LOCK_MS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   METRICS_OPEN: bool.default(false),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
@@ -67,10 +79,17 @@ const schema = z.object({
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
   TRUST_PROXY: z.string().optional(),
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL such as https://scim.example.com' })
+    .refine((u) => !/[?#]/.test(u), 'must not hold a query or fragment')
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
+  MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1_024),
   ADOPT_GROUPS: z
     .string()
     .refine((text) => !text.split(',').some((name) => name.trim() === 'Everyone'), 'must not list Everyone: the organization\'s Everyone group is never adopted')
     .optional(),
+  ACCESS_POLICY_FILE: z.string().optional(),
 });
 
 export interface Config {
@@ -83,20 +102,21 @@ export interface Config {
   userDeletePolicy: 'suspend' | 'delete';
   resyncIntervalMs: number;
   workerConcurrency: number;
+  /** How long a killed worker's reconciles stay locked before another worker retries them. */
+  workerLockMs: number;
   logLevel: string;
   metricsOpen: boolean;
   tls?: { certFile: string; keyFile: string };
   /** Express's 'trust proxy': which X-Forwarded-* hops to believe (client address, protocol, host). */
-  trustProxy?: boolean | number | string;
+  trustProxy?: TrustProxy;
+  /** The origin (and path prefix) the IdP reaches the bridge at, for Location and meta.location. */
+  publicUrl?: string;
+  /** Open connections the HTTP server holds at most. */
+  maxConnections: number;
   /** Existing Coder groups the bridge may take over (ADOPT_GROUPS). */
   adoptGroups: AdoptGroups;
-}
-
-/** "true"/"false", a hop count, or addresses/subnets (Express's own forms, e.g. "loopback, 10.0.0.0/8"). */
-function parseTrustProxy(text: string | undefined): boolean | number | string | undefined {
-  if (text === undefined) return undefined;
-  if (text === 'true' || text === 'false') return text === 'true';
-  return /^\d+$/.test(text) ? Number(text) : text;
+  /** ACCESS_POLICY_FILE, validated at start (an invalid file refuses the start, one line per problem). */
+  accessPolicy?: { file: string; policy: AccessPolicy };
 }
 
 /** Variables that may carry a secret, and so may come from a file instead (REDIS_URL holds a password). */
@@ -137,6 +157,16 @@ function hostPorts(list: string, variable: string, problems: string[]): { host: 
     });
 }
 
+function loadAccessPolicy(file: string, problems: string[]): Config['accessPolicy'] {
+  try {
+    return { file, policy: loadPolicyFile(file) };
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    problems.push(...err.problems.map((problem) => `ACCESS_POLICY_FILE ${problem}`));
+    return undefined;
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const resolved = resolveFileVariables(env, problems);
@@ -148,14 +178,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`${variable} ${message}`);
     }
   }
+  // Checked whatever else is wrong, so that the first start lists every bad variable.
+  const tokens = (resolved.SCIM_BEARER_TOKEN ?? '').split(/[,\n]/).map((t) => t.trim()).filter(Boolean);
+  problems.push(...tokenProblems(tokens, resolved.ADMIN_TOKEN));
+  const trustProxy = resolved.TRUST_PROXY === undefined ? { value: undefined } : parseTrustProxy(resolved.TRUST_PROXY);
+  if ('problem' in trustProxy) problems.push(trustProxy.problem);
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const v = parsed.data;
-  const tokens = v.SCIM_BEARER_TOKEN.split(/[,\n]/).map((t) => t.trim()).filter(Boolean);
   if (tokens.length === 0) problems.push('SCIM_BEARER_TOKEN has no token in it');
   if (Boolean(v.TLS_CERT_FILE) !== Boolean(v.TLS_KEY_FILE)) problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   const sentinels = v.REDIS_SENTINELS ? hostPorts(v.REDIS_SENTINELS, 'REDIS_SENTINELS', problems) : undefined;
   const clusterNodes = v.REDIS_CLUSTER_NODES ? hostPorts(v.REDIS_CLUSTER_NODES, 'REDIS_CLUSTER_NODES', problems) : undefined;
   if (clusterNodes && !/^\{[^}]+\}$/.test(v.REDIS_PREFIX)) problems.push('REDIS_PREFIX must be a {hash-tag} such as {scim-bridge} on Redis Cluster');
+  const accessPolicy = v.ACCESS_POLICY_FILE ? loadAccessPolicy(v.ACCESS_POLICY_FILE, problems) : undefined;
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port: v.PORT,
@@ -175,10 +210,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     userDeletePolicy: v.USER_DELETE_POLICY,
     resyncIntervalMs: v.RESYNC_INTERVAL,
     workerConcurrency: v.WORKER_CONCURRENCY,
+    workerLockMs: v.WORKER_LOCK_DURATION,
     logLevel: v.LOG_LEVEL,
     metricsOpen: v.METRICS_OPEN,
     tls: v.TLS_CERT_FILE && v.TLS_KEY_FILE ? { certFile: v.TLS_CERT_FILE, keyFile: v.TLS_KEY_FILE } : undefined,
-    trustProxy: parseTrustProxy(v.TRUST_PROXY),
+    trustProxy: 'value' in trustProxy ? trustProxy.value : undefined,
+    publicUrl: v.PUBLIC_URL,
+    maxConnections: v.MAX_CONNECTIONS,
     adoptGroups: parseAdoptGroups(v.ADOPT_GROUPS),
+    accessPolicy,
   };
 }

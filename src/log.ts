@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { serializeError } from './log-errors';
 
 /** Paths whose values never reach a log line, wherever they appear in a logged object. */
 export const REDACTED_PATHS = [
@@ -29,6 +30,7 @@ export function createLogger(level = 'info', destination: pino.DestinationStream
       level,
       base: { service: 'coder-scim-bridge' },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      serializers: { err: serializeError },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     destination,

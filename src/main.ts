@@ -1,19 +1,20 @@
 #!/usr/bin/env node
 import { startBridge, type BridgeMode } from './bridge';
 import { runCheck } from './cli/check';
+import { runPolicyCheck } from './cli/policy-check';
 import { runResyncCli } from './cli/resync-main';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './log';
 
 /**
- * `coder-scim-bridge all | serve | worker | resync [--dry-run] [--resource Users/<id>] | check`
+ * `coder-scim-bridge all | serve | worker | resync [--dry-run] [--resource Users/<id>] | check | policy check FILE`
  * Exit codes: 0 success, 1 a check or resync failed, 2 bad usage or configuration.
  */
 
 /** SIGTERM must end the process within Kubernetes' default 30 s grace period. */
 const SHUTDOWN_DEADLINE_MS = 25_000;
 
-const USAGE = 'usage: coder-scim-bridge [all|serve|worker|resync [--dry-run] [--resource Users/<id>]|check]';
+const USAGE = 'usage: coder-scim-bridge [all|serve|worker|resync [--dry-run] [--resource Users/<id>]|check|policy check FILE]';
 
 function loadConfigOrExit(): Config {
   try {
@@ -56,6 +57,14 @@ async function main(argv: string[]): Promise<number> {
   if (command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return 0;
+  }
+  if (command === 'policy') {
+    // Needs no configuration: an operator checks a policy file before deploying it.
+    if (rest[0] !== 'check' || rest.length !== 2) {
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
+    }
+    return runPolicyCheck(rest[1], process.env, (line) => process.stdout.write(`${line}\n`));
   }
   if (!['all', 'serve', 'worker', 'resync', 'check'].includes(command)) {
     process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);

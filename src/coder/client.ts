@@ -1,17 +1,20 @@
 import { CoderApiError, isNotFound } from './errors';
 import { CoderTransport, type CoderTransportOptions } from './transport';
 import type {
+  AssignableRole,
   BuildInfo,
   CoderResponse,
   CreateGroupRequest,
   CreateUserRequest,
   Entitlements,
   Group,
+  IdpSyncSettings,
   Organization,
   OrganizationMember,
   OrganizationMemberWithUserData,
   PaginatedMembers,
   PatchGroupRequest,
+  Template,
   UpdateProfileRequest,
   User,
   UsersPage,
@@ -64,6 +67,27 @@ export class CoderClient {
 
   organization(idOrName: string): Promise<Organization> {
     return this.http.call('GET', '/api/v2/organizations/{organization}', { params: { organization: idOrName } });
+  }
+
+  templates(organization: string): Promise<Template[]> {
+    return this.http.call('GET', '/api/v2/organizations/{organization}/templates', { params: { organization } });
+  }
+
+  /** Built-in and custom organization roles. */
+  organizationRoles(organization: string): Promise<AssignableRole[]> {
+    return this.http.call('GET', '/api/v2/organizations/{organization}/members/roles', { params: { organization } });
+  }
+
+  groupSyncSettings(organization: string): Promise<IdpSyncSettings> {
+    return this.http.call('GET', '/api/v2/organizations/{organization}/settings/idpsync/groups', { params: { organization } });
+  }
+
+  roleSyncSettings(organization: string): Promise<IdpSyncSettings> {
+    return this.http.call('GET', '/api/v2/organizations/{organization}/settings/idpsync/roles', { params: { organization } });
+  }
+
+  organizationSyncSettings(): Promise<IdpSyncSettings> {
+    return this.http.call('GET', '/api/v2/settings/idpsync/organization');
   }
 
   createUser(body: CreateUserRequest): Promise<User> {

@@ -86,6 +86,30 @@ export interface Group {
   source: GroupSource;
 }
 
+/** codersdk.Template, as far as the bridge reads it. */
+export interface Template {
+  id: string;
+  name: string;
+  display_name: string;
+  organization_id: string;
+  organization_name?: string;
+}
+
+/** codersdk.AssignableRoles: a role listed by GET /organizations/{org}/members/roles (built-in and custom). */
+export interface AssignableRole {
+  name: string;
+  display_name: string;
+  organization_id?: string;
+  assignable: boolean;
+  built_in: boolean;
+}
+
+/** IdP sync settings (enterprise/coderd/idpsync): a scope's sync is on when `field` is set. */
+export interface IdpSyncSettings {
+  field: string;
+  mapping: Record<string, string[]>;
+}
+
 export type Entitlement = 'entitled' | 'grace_period' | 'not_entitled';
 
 export interface Feature {

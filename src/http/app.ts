@@ -4,8 +4,9 @@ import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { ScimError } from '../scim/errors';
 import type { DesiredStore } from '../store/types';
+import { AuthFailureLog } from './auth-failure-log';
 import { FailedAuthLimiter, type AuthLimit } from './auth-limiter';
-import { bearerAuth, TokenSet } from './auth';
+import { bearerAuth, TokenSet, type BearerAuthOptions } from './auth';
 import { jsonBodyParser } from './body';
 import { scimErrorHandler } from './error-handler';
 import type { ReadinessProbe } from './health';
@@ -37,19 +38,12 @@ const notFound: RequestHandler = (req, _res, next) => next(new ScimError(404, `N
  */
 export function createApp(deps: AppDeps): express.Express {
   const { config, logger, metrics } = deps;
-  const app = express();
-  app.disable('x-powered-by');
-  // Behind an ingress, the client address (failed-auth limiting) and the Location URLs come from X-Forwarded-*.
-  if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
-  // meta.version is the resource's ETag; Express's body-hash ETags would answer Okta's GETs with 304s.
-  app.set('etag', false);
-
-  const limiter = new FailedAuthLimiter(deps.authLimit);
+  const app = baseApp(deps);
+  const gate = authGate(deps);
   const body = jsonBodyParser(config.scim.maxBodyBytes);
-  const scimAuth = bearerAuth({ scope: 'scim', tokens: new TokenSet(config.scim.tokens), limiter, logger });
-  const adminAuth = adminBearerAuth(config, limiter, logger);
+  const scimAuth = bearerAuth({ scope: 'scim', tokens: new TokenSet(config.scim.tokens), ...gate });
+  const adminAuth = adminBearerAuth(config, gate);
 
-  app.use(requestLog(logger, metrics));
   app.use(opsRouter({ logger, metrics, readiness: deps.readiness, metricsOpen: config.metricsOpen, adminAuth, refreshMetrics: deps.refreshMetrics }));
   app.use('/scim/v2', routeLabel('/scim/v2/*'), scimAuth, ...body, scimRouter(deps));
   if (adminAuth) app.use('/admin', routeLabel('/admin/*'), adminAuth, ...body, deps.admin ?? notFound);
@@ -64,16 +58,40 @@ export type WorkerAppDeps = Pick<AppDeps, 'config' | 'logger' | 'metrics' | 'rea
 /** A `worker` process's HTTP surface: only /healthz, /readyz and /metrics, for probes and scrapes. */
 export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   const { config, logger, metrics } = deps;
-  const app = express();
-  app.disable('x-powered-by');
-  const adminAuth = adminBearerAuth(config, new FailedAuthLimiter(deps.authLimit), logger);
-  app.use(requestLog(logger, metrics));
+  const app = baseApp(deps);
+  const adminAuth = adminBearerAuth(config, authGate(deps));
   app.use(opsRouter({ logger, metrics, readiness: deps.readiness, metricsOpen: config.metricsOpen, adminAuth }));
   app.use(notFound);
   app.use(scimErrorHandler(logger));
   return app;
 }
 
-function adminBearerAuth(config: Config, limiter: FailedAuthLimiter, logger: Logger): RequestHandler | undefined {
-  return config.adminToken ? bearerAuth({ scope: 'admin', tokens: new TokenSet([config.adminToken]), limiter, logger }) : undefined;
+/** What both apps share: the client-address rule, response headers, and the request log. */
+function baseApp({ config, logger, metrics }: WorkerAppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // Behind an ingress, the client address (failed-auth limiting) and the Location URLs come from X-Forwarded-*.
+  if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
+  // meta.version is the resource's ETag; Express's body-hash ETags would answer Okta's GETs with 304s.
+  app.set('etag', false);
+  app.use(noSniff);
+  app.use(requestLog(logger, metrics));
+  return app;
+}
+
+/** Every response, errors included, is taken for its declared type: no browser sniffs a SCIM body into HTML. */
+const noSniff: RequestHandler = (_req, res, next) => {
+  res.set('X-Content-Type-Options', 'nosniff');
+  next();
+};
+
+type AuthGate = Pick<BearerAuthOptions, 'limiter' | 'failures'>;
+
+/** One failure count and one failure log per process, shared by the SCIM and admin tokens. */
+function authGate({ authLimit, logger }: WorkerAppDeps): AuthGate {
+  return { limiter: new FailedAuthLimiter(authLimit), failures: new AuthFailureLog(logger) };
+}
+
+function adminBearerAuth(config: Config, gate: AuthGate): RequestHandler | undefined {
+  return config.adminToken ? bearerAuth({ scope: 'admin', tokens: new TokenSet([config.adminToken]), ...gate }) : undefined;
 }

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import type { Logger } from '../log';
 import { ScimError } from '../scim/errors';
+import type { AuthFailureLog } from './auth-failure-log';
 import type { FailedAuthLimiter } from './auth-limiter';
 
 /**
@@ -32,13 +32,6 @@ const BEARER = /^Bearer +(\S+) *$/i;
 
 type AuthFailure = 'missing' | 'not_bearer' | 'invalid';
 
-function authenticate(header: string | undefined, tokens: TokenSet): AuthFailure | undefined {
-  if (!header) return 'missing';
-  const match = BEARER.exec(header);
-  if (!match) return 'not_bearer';
-  return tokens.accepts(match[1]) ? undefined : 'invalid';
-}
-
 export class AuthError extends ScimError {
   constructor(readonly reason: AuthFailure) {
     super(401, reason === 'missing' ? 'Authorization: Bearer <token> is required' : 'The bearer token is not valid');
@@ -53,31 +46,44 @@ export class TooManyAuthFailures extends ScimError {
 }
 
 export interface BearerAuthOptions {
-  /** Names the protected surface in logs ("scim", "admin", "metrics"). */
+  /** Names the protected surface in logs ("scim", "admin"). */
   scope: string;
   tokens: TokenSet;
   limiter: FailedAuthLimiter;
-  logger: Logger;
+  failures: AuthFailureLog;
 }
 
-/** Blocked addresses are refused before their token is looked at (see FailedAuthLimiter). */
-export function bearerAuth({ scope, tokens, limiter, logger }: BearerAuthOptions): RequestHandler {
+/**
+ * A valid token always gets in: it is checked before the limiter is asked. A request without an Authorization
+ * header costs a 401 and nothing else (no hashing, no count against its address). A wrong token counts against
+ * its client, which is answered 429 once past the limit; the client presenting a valid token from the same
+ * address (the IdP behind the same ingress) is not.
+ */
+export function bearerAuth({ scope, tokens, limiter, failures }: BearerAuthOptions): RequestHandler {
   return (req, res, next) => {
-    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-    const retryAfter = limiter.retryAfterSeconds(address);
+    const header = req.headers.authorization;
+    const requestId = res.locals.requestId as string | undefined;
+    if (!header) {
+      failures.record({ scope, reason: 'missing', address: req.ip, requestId });
+      res.set('WWW-Authenticate', `Bearer realm="${scope}"`);
+      next(new AuthError('missing'));
+      return;
+    }
+    const match = BEARER.exec(header);
+    if (match && tokens.accepts(match[1])) {
+      next();
+      return;
+    }
+    const reason: AuthFailure = match ? 'invalid' : 'not_bearer';
+    failures.record({ scope, reason, address: req.ip, requestId });
+    const retryAfter = limiter.retryAfterSeconds(req.ip);
     if (retryAfter > 0) {
       res.set('Retry-After', String(retryAfter));
       next(new TooManyAuthFailures(retryAfter));
       return;
     }
-    const failure = authenticate(req.headers.authorization, tokens);
-    if (failure === undefined) {
-      next();
-      return;
-    }
-    limiter.recordFailure(address);
-    logger.warn({ event: 'auth_failed', scope, reason: failure, address, requestId: res.locals.requestId }, 'authentication failed');
+    limiter.recordFailure(req.ip);
     res.set('WWW-Authenticate', `Bearer realm="${scope}"`);
-    next(new AuthError(failure));
+    next(new AuthError(reason));
   };
 }

@@ -38,6 +38,21 @@ const rejectForeignBodies: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/**
+ * A declared length over the limit is refused before a byte is read: body-parser would first read the whole
+ * body off the wire (however slowly it trickles in) to keep the connection reusable; the 413 closes it instead.
+ */
+function rejectDeclaredOversize(maxBytes: number): RequestHandler {
+  return (req, _res, next) => {
+    const length = Number(req.headers['content-length']);
+    next(length > maxBytes ? bodyTooLarge() : undefined);
+  };
+}
+
+export function bodyTooLarge(): ScimError {
+  return new ScimError(413, 'The request body is larger than this server accepts');
+}
+
 const enforceJsonLimits: RequestHandler = (req, _res, next) => {
   try {
     checkJsonLimits(req.body);
@@ -49,5 +64,5 @@ const enforceJsonLimits: RequestHandler = (req, _res, next) => {
 
 /** Oversized bodies fail with body-parser's `entity.too.large`, which the error handler turns into 413. */
 export function jsonBodyParser(maxBytes: number): RequestHandler[] {
-  return [rejectForeignBodies, express.json({ limit: maxBytes, type: parsesAsJson }), enforceJsonLimits];
+  return [rejectForeignBodies, rejectDeclaredOversize(maxBytes), express.json({ limit: maxBytes, type: parsesAsJson }), enforceJsonLimits];
 }

@@ -29,7 +29,7 @@ function sendOne(res: Response, documents: Document[], key: string, wanted: stri
  */
 export function discoveryRouter(ctx: ScimContext): Router {
   const router = Router();
-  const limits = { maxResults: ctx.config.scim.maxPageSize };
+  const limits = { maxResults: ctx.config.scim.maxPageSize, maxPayloadSize: ctx.config.scim.maxBodyBytes };
 
   router.get(['/ServiceProviderConfig', '/serviceConfiguration'], routeLabel('/scim/v2/ServiceProviderConfig'), (_req, res) => {
     sendScim(res, 200, serviceProviderConfig(scimBaseUrl(res), limits));

@@ -2,23 +2,26 @@ import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from '../log';
 import { ScimError, scimErrorBody } from '../scim/errors';
 import { StoreError } from '../store/types';
+import { bodyTooLarge } from './body';
 import { sendScim } from './scim-response';
 
 /** Seconds an IdP should wait before retrying while Redis is unreachable. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
-/** What body-parser attaches to the errors it raises (`type` names the failure). */
-interface BodyParserError {
+/** What body-parser and Express's router attach to the errors they raise (http-errors' shape). */
+interface HttpLayerError {
   status?: number;
+  statusCode?: number;
+  /** body-parser's name for the failure. */
   type?: string;
 }
 
-function fromBodyParser(err: BodyParserError): ScimError | undefined {
+function fromBodyParser(err: HttpLayerError): ScimError | undefined {
   switch (err.type) {
     case 'entity.parse.failed':
       return new ScimError(400, 'The request body is not valid JSON', 'invalidSyntax');
     case 'entity.too.large':
-      return new ScimError(413, 'The request body is larger than this server accepts');
+      return bodyTooLarge();
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new ScimError(415, 'The request body must be UTF-8 encoded JSON');
@@ -30,6 +33,20 @@ function fromBodyParser(err: BodyParserError): ScimError | undefined {
       return undefined;
   }
 }
+
+/**
+ * Any other 4xx raised below the routes (the router's URIError for a malformed %-escape in a path parameter, an
+ * http-errors 4xx): the client's fault, so a SCIM 4xx with a fixed detail (their messages quote the input).
+ */
+function fromHttpLayer(err: HttpLayerError): ScimError | undefined {
+  const status = err.status ?? err.statusCode;
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  if (err instanceof URIError) return new ScimError(400, 'The request path holds a malformed %-escape', 'invalidSyntax');
+  return new ScimError(status, 'The request could not be processed as sent');
+}
+
+/** Statuses after which the connection is closed: whatever body the client is still sending is not read. */
+const CLOSE_AFTER = new Set([401, 413, 429]);
 
 function fromStore(err: StoreError): ScimError {
   switch (err.code) {
@@ -64,11 +81,13 @@ export function scimErrorHandler(logger: Logger): ErrorRequestHandler {
 export function toScimError(err: unknown): ScimError {
   if (err instanceof ScimError) return err;
   if (err instanceof StoreError) return fromStore(err);
-  const parsed = err !== null && typeof err === 'object' ? fromBodyParser(err as BodyParserError) : undefined;
-  return parsed ?? new ScimError(500, 'Internal server error');
+  if (err === null || typeof err !== 'object') return new ScimError(500, 'Internal server error');
+  const httpError = err as HttpLayerError;
+  return fromBodyParser(httpError) ?? fromHttpLayer(httpError) ?? new ScimError(500, 'Internal server error');
 }
 
 export function sendScimErrorResponse(res: Response, err: ScimError): void {
   if (err.status === 503) res.set('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+  if (CLOSE_AFTER.has(err.status)) res.set('Connection', 'close');
   sendScim(res, err.status, scimErrorBody(err));
 }

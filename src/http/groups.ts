@@ -9,9 +9,10 @@ import { checkIfMatch, notModified } from './etag';
 import { parseProjection, type Projection } from './list-query';
 import { sendResourceList } from './list-response';
 import { routeLabel } from './request-log';
+import { issuedIdParam } from './resource-id';
 import type { ResourceViews } from './resource-views';
 import { idParam, scimBaseUrl, type ScimContext } from './scim-context';
-import { sendScimResource } from './scim-response';
+import { sendGroup } from './scim-stream';
 
 function notFound(id: string): ScimError {
   return new ScimError(404, `Group ${id} not found`);
@@ -29,6 +30,7 @@ function projectionOf(req: Request): Projection {
 export function groupsRouter(ctx: ScimContext, views: ResourceViews): Router {
   const { store, producer, logger } = ctx;
   const router = Router();
+  router.param('id', issuedIdParam('Group'));
   const counted = (operation: string) => ctx.metrics?.scimOperations.inc({ resource: 'Group', operation });
 
   function noteIgnored(groupId: string, ignored: string[], res: Response): void {
@@ -43,7 +45,7 @@ export function groupsRouter(ctx: ScimContext, views: ResourceViews): Router {
   }
 
   async function respond(req: Request, res: Response, status: number, stored: StoredResource): Promise<void> {
-    sendScimResource(res, status, await views.group(stored, scimBaseUrl(res), projectionOf(req)));
+    await sendGroup(res, status, await views.groupParts(stored, scimBaseUrl(res), projectionOf(req)));
   }
 
   router.get('/', routeLabel('/scim/v2/Groups'), (req, res) => sendResourceList(ctx, views, 'Group', req, res));
@@ -88,6 +90,8 @@ export function groupsRouter(ctx: ScimContext, views: ResourceViews): Router {
     const id = idParam(req);
     // Planning against the current document first rejects a bad PATCH before anything is written.
     const before = await reread(id);
+    // If-Match is checked here and again inside the attribute update's compare-and-set. Member steps apply to any
+    // version (set operations commute), so a write landing between this read and them is not detected.
     checkIfMatch(req, before);
     const { doc: changed, membership } = planGroupPatch(before.doc, req.body);
     if (changed) {

@@ -1,4 +1,5 @@
 import { ScimError } from '../scim/errors';
+import { MAX_ATTRIBUTE_NAMES, MAX_STRING_LENGTH } from '../scim/limits';
 
 /** What a list or search asks for (RFC 7644 §3.4.2), normalised from a query string or a `.search` body. */
 export interface ListQuery {
@@ -61,6 +62,11 @@ function attributeList(value: unknown, name: string): string[] | undefined {
   const items = Array.isArray(value) ? value : [value];
   if (!items.every((item) => typeof item === 'string')) throw new ScimError(400, `"${name}" must be a list of attribute names`, 'invalidValue');
   const names = items.flatMap((item) => splitAttributeList(item as string));
+  if (names.length > MAX_ATTRIBUTE_NAMES) {
+    throw new ScimError(400, `"${name}" names ${names.length} attributes; at most ${MAX_ATTRIBUTE_NAMES} are accepted`, 'invalidValue');
+  }
+  const long = names.find((attribute) => attribute.length > MAX_STRING_LENGTH);
+  if (long) throw new ScimError(400, `"${name}" has a name of ${long.length} characters; at most ${MAX_STRING_LENGTH} are accepted`, 'invalidValue');
   return names.length > 0 ? names : undefined;
 }
 

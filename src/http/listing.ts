@@ -1,11 +1,23 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { compileFilter, type CompiledFilter } from '../scim/filter';
 import type { DesiredStore, Page, StoredResource } from '../store/types';
 import type { ListQuery } from './list-query';
 
 export type ResourceName = 'User' | 'Group';
 
-/** Resources examined per store round trip when a filter has no indexed lookup and must scan. */
-const SCAN_BATCH = 500;
+/**
+ * Resources examined per store round trip when a filter has no indexed lookup and must scan. Small enough that
+ * one batch costs a few milliseconds of CPU: between batches the scan yields to every other request.
+ */
+const SCAN_BATCH = 200;
+
+/** Candidates an index may name for one request: read at once, they would hold the event loop as a scan does not. */
+const MAX_INDEXED_CANDIDATES = 1_000;
+
+/** Runs a scan or refuses it (the per-token bound of scan-gate.ts); by default scans run unbounded. */
+export type ScanRunner = <T>(scan: () => Promise<T>) => Promise<T>;
+
+const UNBOUNDED: ScanRunner = (scan) => scan();
 
 export interface Selection {
   total: number;
@@ -16,8 +28,8 @@ export interface Selection {
 interface ListSource {
   list(start: number, count: number): Promise<Page>;
   get(ids: string[]): Promise<(StoredResource | null)[]>;
-  /** Ids from an index, or undefined when the attribute is not indexed for this resource. */
-  find(lookup: NonNullable<CompiledFilter['lookup']>): Promise<string[]> | undefined;
+  /** Ids from an index, or undefined (now or once resolved) when no index of this resource can answer. */
+  find(lookup: NonNullable<CompiledFilter['lookup']>): Promise<string[] | undefined> | undefined;
 }
 
 function sourceFor(store: DesiredStore, resource: ResourceName): ListSource {
@@ -25,11 +37,7 @@ function sourceFor(store: DesiredStore, resource: ResourceName): ListSource {
     return {
       list: (start, count) => store.listUsers(start, count),
       get: (ids) => store.getUsers(ids),
-      find: ({ attribute, value }) => {
-        if (attribute === 'id') return Promise.resolve([value]);
-        if (attribute === 'displayName') return undefined;
-        return store.findUsers(attribute, value);
-      },
+      find: ({ attribute, value }) => (attribute === 'id' ? Promise.resolve([value]) : store.findUsers(attribute, value)),
     };
   }
   return {
@@ -63,6 +71,7 @@ export async function selectPage(
   resource: ResourceName,
   query: ListQuery,
   matchable: (stored: StoredResource) => Record<string, unknown>,
+  runScan: ScanRunner = UNBOUNDED,
 ): Promise<Selection> {
   const source = sourceFor(store, resource);
   const start = query.startIndex - 1;
@@ -71,13 +80,14 @@ export async function selectPage(
     return { total: page.total, resources: (await source.get(page.ids)).filter(present) };
   }
   const filter = compileFilter(query.filter, resource);
-  const indexed = filter.lookup && source.find(filter.lookup);
-  if (indexed) {
-    const candidates = (await source.get([...new Set(await indexed)])).filter(present);
+  const ids = filter.lookup && (await source.find(filter.lookup));
+  // A prefix such as `sw "a"` can name most users: then the bounded, yielding scan reads them instead.
+  if (ids && ids.length <= MAX_INDEXED_CANDIDATES) {
+    const candidates = (await source.get([...new Set(ids)])).filter(present);
     const matches = candidates.filter((stored) => filter.match(matchable(stored))).sort(byCreation);
     return { total: matches.length, resources: matches.slice(start, start + query.count) };
   }
-  return scan(source, filter, start, query.count, matchable);
+  return runScan(() => scan(source, filter, start, query.count, matchable));
 }
 
 async function scan(
@@ -97,5 +107,7 @@ async function scan(
       total += 1;
     }
     if (page.ids.length < SCAN_BATCH || offset + SCAN_BATCH >= page.total) return { total, resources };
+    // Redis replies can arrive back to back: without this, concurrent scans take turns ahead of /healthz.
+    await yieldToEventLoop();
   }
 }

@@ -1,7 +1,11 @@
 import { project } from '../scim/projection';
-import { renderGroup, renderUser } from '../scim/render';
-import type { DesiredStore, MemberRef, StoredResource } from '../store/types';
+import { renderGroup, renderMember, renderUser } from '../scim/render';
+import { GROUP_SCHEMA } from '../scim/urns';
+import type { DesiredStore, StoredResource } from '../store/types';
 import type { Projection } from './list-query';
+
+/** Members read and rendered per step: bounds the work between two awaits, whatever the group's size. */
+const MEMBER_CHUNK = 1_000;
 
 /**
  * Whether a response will show `name` (a top-level attribute): lets reads skip loading a user's groups or a
@@ -9,9 +13,29 @@ import type { Projection } from './list-query';
  */
 export function returnsAttribute(projection: Projection, name: string): boolean {
   const lower = name.toLowerCase();
-  const names = (list: string[] | undefined) => (list ?? []).map((a) => a.toLowerCase().split(/[.[]/)[0]);
-  if (projection.attributes) return names(projection.attributes).includes(lower);
-  return !names(projection.excludedAttributes).includes(lower);
+  return projection.attributes ? topLevelNames(projection).has(lower) : !topLevelNames(projection).has(lower);
+}
+
+/** Per request object, like the compiled projection: a page asks this once per resource. */
+const topLevel = new WeakMap<Projection, Set<string>>();
+
+function topLevelNames(projection: Projection): Set<string> {
+  let names = topLevel.get(projection);
+  if (!names) {
+    const list = projection.attributes ?? projection.excludedAttributes ?? [];
+    topLevel.set(projection, (names = new Set(list.map((a) => a.toLowerCase().split(/[.[]/)[0]))));
+  }
+  return names;
+}
+
+/**
+ * A group as it is sent: everything but the members (`head`, projected, with `meta`), and the members (projected)
+ * chunk by chunk, or undefined when the response does not show them. A group of 100,000 members is thus written
+ * out as it is read, never held whole in several forms.
+ */
+export interface GroupParts {
+  head: Record<string, unknown>;
+  members?: { count: number; chunks: AsyncIterable<Record<string, unknown>[]> };
 }
 
 /** Turns stored resources into the SCIM representations a response carries, loading relations only when shown. */
@@ -23,9 +47,23 @@ export class ResourceViews {
     return project(renderUser(stored, groups, baseUrl), projection);
   }
 
+  async groupParts(stored: StoredResource, baseUrl: string, projection: Projection): Promise<GroupParts> {
+    const head = project(renderGroup(stored, undefined, baseUrl), projection);
+    if (!returnsAttribute(projection, 'members')) return { head };
+    const [count] = await this.store.memberCounts([stored.id]);
+    return { head, members: { count, chunks: this.memberChunks(stored.id, baseUrl, projection) } };
+  }
+
+  /** The whole group in memory: for responses whose member count the caller has bounded. */
   async group(stored: StoredResource, baseUrl: string, projection: Projection): Promise<Record<string, unknown>> {
-    const members = returnsAttribute(projection, 'members') ? await this.membersOf(stored.id) : undefined;
-    return project(renderGroup(stored, members, baseUrl), projection);
+    const { head, members } = await this.groupParts(stored, baseUrl, projection);
+    if (!members) return head;
+    const all: Record<string, unknown>[] = [];
+    for await (const chunk of members.chunks) for (const member of chunk) all.push(member);
+    // An empty group shows `members: []`; members that the projection filtered out all are not shown.
+    if (all.length === 0 && members.count > 0) return head;
+    const { meta, ...rest } = head;
+    return meta === undefined ? { ...rest, members: all } : { ...rest, members: all, meta };
   }
 
   private async groupsOf(userId: string): Promise<{ value: string; display: string }[]> {
@@ -36,13 +74,18 @@ export class ResourceViews {
   }
 
   /** A member's display: what the client sent with it, else the user's displayName, else its userName. */
-  private async membersOf(groupId: string): Promise<MemberRef[]> {
-    const ids = await this.store.memberIds(groupId);
-    const [users, displays] = await Promise.all([this.store.getUsers(ids), this.store.memberDisplays(groupId, ids)]);
-    const members: MemberRef[] = [];
-    users.forEach((user, i) => {
-      if (user) members.push({ value: user.id, display: displays[i] ?? String(user.doc.displayName ?? user.doc.userName ?? '') });
-    });
-    return members;
+  private async *memberChunks(groupId: string, baseUrl: string, projection: Projection): AsyncGenerator<Record<string, unknown>[]> {
+    for await (const chunk of this.store.memberIdBatches(groupId, MEMBER_CHUNK)) {
+      const [users, displays] = await Promise.all([this.store.getUsers(chunk), this.store.memberDisplays(groupId, chunk)]);
+      const members: Record<string, unknown>[] = [];
+      users.forEach((user, i) => {
+        if (!user) return;
+        const display = displays[i] ?? String(user.doc.displayName ?? user.doc.userName ?? '');
+        members.push(renderMember({ value: user.id, display }, baseUrl));
+      });
+      // Projected as a group holding only this chunk: member selections (`members.value`, value filters) apply per member.
+      const projected = project({ schemas: [GROUP_SCHEMA], members }, projection).members;
+      yield Array.isArray(projected) ? projected : [];
+    }
   }
 }

@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { DesiredStore, ResourceKind } from '../store/types';
+import type { ScanGate } from './scan-gate';
 
 /** Queues "reconcile this resource": the producer of src/queue/producer.ts, or anything shaped like it. */
 export interface ReconcileEnqueuer {
@@ -16,6 +17,8 @@ export interface ScimContext {
   producer: ReconcileEnqueuer;
   logger: Logger;
   metrics?: Metrics;
+  /** Bounds unindexed filter scans per token (scimRouter makes one per app). */
+  scans?: ScanGate;
 }
 
 /** The SCIM base URL as this request reached it (`https://host/scim/v2`), for `meta.location` and `Location`. */

@@ -3,8 +3,10 @@ import { ScimError } from '../scim/errors';
 import { discoveryRouter } from './discovery-routes';
 import { groupsRouter } from './groups';
 import { sendRootSearch } from './list-response';
+import { publicOrigin } from './public-origin';
 import { routeLabel } from './request-log';
 import { ResourceViews } from './resource-views';
+import { ScanGate } from './scan-gate';
 import type { ScimContext } from './scim-context';
 import { usersRouter } from './users';
 
@@ -18,12 +20,12 @@ import { usersRouter } from './users';
  * Express 5. Here a membership change is a set operation, a lookup is answered from an index, and a Redis
  * failure is a 503. bench/servers/scimmy-map.ts keeps a scimmy-routers server as the baseline it is measured by.
  */
-export function scimRouter(ctx: ScimContext): Router {
+export function scimRouter(deps: ScimContext): Router {
+  const ctx: ScimContext = { ...deps, scans: deps.scans ?? new ScanGate() };
   const views = new ResourceViews(ctx.store);
   const router = Router();
   router.use((req, res, next) => {
-    // req.host (with its port) honours X-Forwarded-Host when TRUST_PROXY says so; the Host header does not.
-    res.locals.scimBaseUrl = `${req.protocol}://${req.host}${req.baseUrl}`;
+    res.locals.scimBaseUrl = `${publicOrigin(req, ctx.config.publicUrl)}${req.baseUrl}`;
     next();
   });
   router.use('/Users', usersRouter(ctx, views));

@@ -8,6 +8,7 @@ import { checkIfMatch, notModified } from './etag';
 import { parseProjection } from './list-query';
 import { sendResourceList } from './list-response';
 import { routeLabel } from './request-log';
+import { issuedIdParam } from './resource-id';
 import type { ResourceViews } from './resource-views';
 import { idParam, scimBaseUrl, type ScimContext } from './scim-context';
 import { sendScimResource } from './scim-response';
@@ -24,6 +25,7 @@ function notFound(id: string): ScimError {
 export function usersRouter(ctx: ScimContext, views: ResourceViews): Router {
   const { store, producer } = ctx;
   const router = Router();
+  router.param('id', issuedIdParam('User'));
   const counted = (operation: string) => ctx.metrics?.scimOperations.inc({ resource: 'User', operation });
 
   async function respond(req: Request, res: Response, status: number, stored: StoredResource): Promise<void> {

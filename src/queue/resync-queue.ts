@@ -64,9 +64,10 @@ export class ResyncQueue {
   }
 
   async view(id: string): Promise<ResyncJobView | null> {
+    // State first: a job read before it finished and seen "completed" afterwards would have no result.
+    const state = await this.queue.getJobState(id);
     const job = await this.queue.getJob(id);
     if (!job) return null;
-    const state = await job.getState();
     const progress = typeof job.progress === 'object' && job.progress !== null ? (job.progress as unknown as ResyncProgress) : null;
     return {
       id: String(job.id),

@@ -3,6 +3,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { isRateLimited } from '../coder/errors';
 import { backoffDelay, type BackoffOptions } from '../coder/retry';
+import { DEFAULT_WORKER_LOCK_MS } from '../config';
 import type { Logger } from '../log';
 import type { Reconciler } from '../reconcile/reconcile-resource';
 import type { ResourceKind } from '../store/types';
@@ -21,9 +22,6 @@ const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
  * throughput, so it never throttles by itself: it exists so that a 429 can pause the whole queue.
  */
 const LIMITER = { max: 100_000, duration: 1_000 };
-/** A reconcile is a few Coder calls; the lock is renewed every half duration while it runs. */
-const LOCK_DURATION_MS = 10_000;
-const STALLED_INTERVAL_MS = 5_000;
 
 export interface ReconcileWorkerOptions {
   connection: Redis | Cluster;
@@ -33,6 +31,8 @@ export interface ReconcileWorkerOptions {
   reconcilers: Record<ResourceKind, Reconciler>;
   logger: Logger;
   backoff?: BackoffOptions;
+  /** How long a crashed worker's jobs stay locked before another worker takes them (WORKER_LOCK_DURATION). */
+  lockDurationMs?: number;
 }
 
 /**
@@ -43,6 +43,7 @@ export interface ReconcileWorkerOptions {
 export function startReconcileWorker(options: ReconcileWorkerOptions): Worker<ReconcileJobData> {
   const { reconcilers, logger } = options;
   const backoff = options.backoff ?? RECONCILE_BACKOFF;
+  const lockMs = options.lockDurationMs ?? DEFAULT_WORKER_LOCK_MS;
 
   const worker: Worker<ReconcileJobData> = new Worker<ReconcileJobData>(
     RECONCILE_QUEUE,
@@ -74,8 +75,9 @@ export function startReconcileWorker(options: ReconcileWorkerOptions): Worker<Re
       limiter: LIMITER,
       // A killed worker's jobs return to the queue once their lock expires and a stalled check sees it:
       // BullMQ's defaults (30 s each) would hold a crashed replica's work for up to a minute.
-      lockDuration: LOCK_DURATION_MS,
-      stalledInterval: STALLED_INTERVAL_MS,
+      lockDuration: lockMs,
+      // Stalled jobs are looked for as often as the lock is renewed.
+      stalledInterval: lockMs / 2,
       // Jobs name their backoff type ('reconcile', see producer.ts); this is its strategy.
       settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade - 1, backoff) },
     },

@@ -1,4 +1,5 @@
 import SCIMMY from 'scimmy';
+import { MAX_EMAIL_LENGTH, MAX_MULTI_VALUED_ENTRIES, MAX_NAME_LENGTH, MAX_STRING_LENGTH } from './limits';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './urns';
 
 /**
@@ -20,6 +21,10 @@ export interface AttributeDef {
   subAttributes?: AttributeDef[];
   /** Lower-cased sub-attribute name -> definition. */
   subIndex?: Map<string, AttributeDef>;
+  /** Longest string value accepted (string, reference and binary attributes). */
+  maxLength?: number;
+  /** Most entries accepted in a multi-valued attribute (unset: only the body's array limit applies). */
+  maxEntries?: number;
 }
 
 export interface SchemaModel {
@@ -79,9 +84,28 @@ function modelOf(definition: { id: string; attributes: unknown[] }, omit: string
   return { id: definition.id, idLower: definition.id.toLowerCase(), attributes, index: indexByLowerName(attributes) };
 }
 
-const userCore = modelOf(SCIMMY.Schemas.User.definition);
-const enterpriseUser = modelOf(SCIMMY.Schemas.EnterpriseUser.definition, ['schemas', 'id', 'externalId', 'meta']);
-const groupCore = modelOf(SCIMMY.Schemas.Group.definition);
+const STRING_TYPES = new Set<AttributeType>(['string', 'reference', 'binary']);
+
+/**
+ * Writes the size limits onto the definitions, so that normalisation (POST, PUT and every PATCH value) checks
+ * them where it reads each value. `names` maps `attr` or `attr.sub` to its own limit; `maxEntries` applies to
+ * every multi-valued attribute of the schema.
+ */
+function limit(schema: SchemaModel, names: Record<string, number>, maxEntries?: number): SchemaModel {
+  const visit = (def: AttributeDef, path: string): void => {
+    if (STRING_TYPES.has(def.type)) def.maxLength = names[path] ?? MAX_STRING_LENGTH;
+    if (def.multiValued && maxEntries !== undefined) def.maxEntries = maxEntries;
+    for (const sub of def.subAttributes ?? []) visit(sub, `${path}.${sub.name}`);
+  };
+  for (const def of schema.attributes) visit(def, def.name);
+  return schema;
+}
+
+const userNames = { userName: MAX_NAME_LENGTH, displayName: MAX_NAME_LENGTH, 'emails.value': MAX_EMAIL_LENGTH };
+const userCore = limit(modelOf(SCIMMY.Schemas.User.definition), userNames, MAX_MULTI_VALUED_ENTRIES);
+const enterpriseUser = limit(modelOf(SCIMMY.Schemas.EnterpriseUser.definition, ['schemas', 'id', 'externalId', 'meta']), {}, MAX_MULTI_VALUED_ENTRIES);
+// A group's members are bounded by the body's array limit (src/http/json-limits.ts), not by maxEntries.
+const groupCore = limit(modelOf(SCIMMY.Schemas.Group.definition), { displayName: MAX_NAME_LENGTH });
 
 export const USER_MODEL: ResourceModel = { name: 'User', core: userCore, extensions: [enterpriseUser] };
 export const GROUP_MODEL: ResourceModel = { name: 'Group', core: groupCore, extensions: [] };

@@ -1,4 +1,5 @@
 import { trimBase } from './base-url';
+import { MAX_PATCH_OPERATIONS } from './limits';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, RESOURCE_TYPE_SCHEMA, SERVICE_PROVIDER_CONFIG_SCHEMA, USER_SCHEMA } from './urns';
 
 export { schemas } from './schemas';
@@ -8,6 +9,8 @@ export { schemas } from './schemas';
 export interface DiscoveryLimits {
   /** The most resources one list or filter response returns (the page size cap). */
   maxResults: number;
+  /** The largest request body accepted, in bytes (MAX_BODY_BYTES). */
+  maxPayloadSize?: number;
 }
 
 export function serviceProviderConfig(baseUrl: string, limits: DiscoveryLimits): Record<string, unknown> {
@@ -15,7 +18,9 @@ export function serviceProviderConfig(baseUrl: string, limits: DiscoveryLimits):
     schemas: [SERVICE_PROVIDER_CONFIG_SCHEMA],
     documentationUri: 'https://datatracker.ietf.org/doc/html/rfc7644',
     patch: { supported: true },
-    bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+    // Bulk is not offered, but these are the only places the schema has for the request limits that hold for
+    // every request: the operations of one PATCH and the body size.
+    bulk: { supported: false, maxOperations: MAX_PATCH_OPERATIONS, maxPayloadSize: limits.maxPayloadSize ?? 0 },
     filter: { supported: true, maxResults: limits.maxResults },
     changePassword: { supported: false },
     sort: { supported: false },

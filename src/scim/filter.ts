@@ -10,7 +10,8 @@ import { isPlainObject, type Json } from './normalise';
  * compare chronologically; an attribute the schema does not define is treated as absent.
  */
 
-export type LookupAttribute = 'userName' | 'externalId' | 'email' | 'id' | 'displayName';
+/** `userNamePrefix`: the value is a prefix (`userName sw "x"`); every other lookup is an equality. */
+export type LookupAttribute = 'userName' | 'externalId' | 'email' | 'id' | 'displayName' | 'userNamePrefix';
 
 export interface CompiledFilter {
   lookup?: { attribute: LookupAttribute; value: string };
@@ -221,9 +222,8 @@ function indexedAttribute(model: ResourceModel, path: string): LookupAttribute |
   if (model.name === 'User') {
     if (attribute.name === 'userName' && !sub) return 'userName';
     if (attribute.name === 'emails' && (!sub || sub.name === 'value')) return 'email';
-  } else if (attribute.name === 'displayName') {
-    return 'displayName';
   }
+  if (attribute.name === 'displayName') return 'displayName';
   return undefined;
 }
 
@@ -244,6 +244,7 @@ export function lookupOf(ast: FilterAst, model: ResourceModel): CompiledFilter['
       return lookupOf(ast.left, model) ?? lookupOf(ast.right, model);
     case 'compare': {
       const attribute = indexedAttribute(model, ast.path);
+      if (attribute === 'userName' && ast.op === 'sw' && typeof ast.value === 'string') return { attribute: 'userNamePrefix', value: ast.value };
       const value = equalityValue(ast.op, ast.value);
       return attribute && value !== undefined ? { attribute, value } : undefined;
     }

@@ -67,12 +67,20 @@ function addStep(steps: MembershipChange[], step: MembershipChange): void {
     return;
   }
   const last = steps[steps.length - 1];
+  // Appended in place and made unique once at the end (`unique`): merging afresh per operation is quadratic.
   if (step.add && last?.add && !last.remove) {
-    last.add = [...new Set([...last.add, ...step.add])];
-    if (step.displays) last.displays = { ...last.displays, ...step.displays };
-  }
-  else if (step.remove && last?.remove && !last.add) last.remove = [...new Set([...last.remove, ...step.remove])];
-  else steps.push(step);
+    for (const id of step.add) last.add.push(id);
+    if (step.displays) last.displays = Object.assign(last.displays ?? {}, step.displays);
+  } else if (step.remove && last?.remove && !last.add) {
+    for (const id of step.remove) last.remove.push(id);
+  } else steps.push(step);
+}
+
+function unique(step: MembershipChange): MembershipChange {
+  const out: MembershipChange = { ...step };
+  if (step.add) out.add = [...new Set(step.add)];
+  if (step.remove) out.remove = [...new Set(step.remove)];
+  return out;
 }
 
 export function planGroupPatch(doc: Record<string, unknown>, body: unknown): GroupPatchPlan {
@@ -96,6 +104,7 @@ export function planGroupPatch(doc: Record<string, unknown>, body: unknown): Gro
   const before = normaliseResource(GROUP_MODEL, attributes);
   const after = normaliseResource(GROUP_MODEL, working);
   validateGroup(after);
-  if (JSON.stringify(before) === JSON.stringify(after)) return { membership };
-  return { doc: id === undefined ? after : { ...after, id }, membership };
+  const steps = membership.map(unique);
+  if (JSON.stringify(before) === JSON.stringify(after)) return { membership: steps };
+  return { doc: id === undefined ? after : { ...after, id }, membership: steps };
 }

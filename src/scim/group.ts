@@ -1,6 +1,8 @@
+import { canNameRecord } from '../store/keys';
 import type { GroupIndexFields } from '../store/types';
 import { GROUP_MODEL } from './catalog';
 import { badRequest } from './errors';
+import { MAX_STRING_LENGTH } from './limits';
 import { isPlainObject, normaliseResource, type Json } from './normalise';
 import { assertVisibleText } from './visible-text';
 
@@ -16,6 +18,11 @@ export function memberIdsOf(value: unknown, where = 'members'): string[] {
     const id = isPlainObject(item) ? findValue(item) : item;
     if (typeof id !== 'string' || id === '') {
       throw badRequest('invalidValue', `${where} must be a list of {"value": "<user id>"}`);
+    }
+    // An id this server could never have issued is otherwise ignored like any unknown user (Microsoft's suite
+    // adds "string id 1"), but one that could name another store key, or is longer than any id, is refused.
+    if (!canNameRecord(id) || id.length > MAX_STRING_LENGTH) {
+      throw badRequest('invalidValue', `${where}: "${id.slice(0, 64)}" is not a user id of this server`);
     }
     ids.add(id);
   }

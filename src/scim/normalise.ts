@@ -46,6 +46,9 @@ function normaliseSimple(def: AttributeDef, value: unknown, where: string): unkn
       return value;
     default:
       if (typeof value !== 'string') return invalid(where, 'a string', value);
+      if (def.maxLength !== undefined && value.length > def.maxLength) {
+        throw badRequest('invalidValue', `${where} is ${value.length} characters long; at most ${def.maxLength} are accepted`);
+      }
       return value === '' ? undefined : value;
   }
 }
@@ -73,6 +76,9 @@ export function normaliseValue(def: AttributeDef, value: unknown, where: string 
   if (value === null || value === undefined) return undefined;
   if (def.multiValued) {
     const items = Array.isArray(value) ? value : [value];
+    if (def.maxEntries !== undefined && items.length > def.maxEntries) {
+      throw badRequest('invalidValue', `${where} has ${items.length} entries; at most ${def.maxEntries} are accepted`);
+    }
     const out = items
       .map((item, i) => (item === null ? undefined : normaliseSingle(def, item, `${where}[${i}]`)))
       .filter((item) => item !== undefined);

@@ -32,10 +32,6 @@ function setOrDelete(target: Json, key: string, value: unknown): void {
   else target[key] = value;
 }
 
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
 /** Sub-attributes of a complex value written one by one, so that `{"givenName": ""}` clears only givenName. */
 function mergeSubAttributes(target: Json, def: AttributeDef, value: Json, where: string): void {
   for (const [key, raw] of Object.entries(value)) {
@@ -79,7 +75,14 @@ function applyWhole(op: PatchOpName, container: Json, attribute: AttributeDef, v
   }
   const normalised = normaliseValue(attribute, value, path);
   if (op === 'add' && attribute.multiValued && Array.isArray(current) && Array.isArray(normalised)) {
-    const added = normalised.filter((n) => !current.some((c) => sameJson(c, n)));
+    // One set of serialised values, not a pairwise comparison: linear in the values on both sides.
+    const seen = new Set(current.map((c) => JSON.stringify(c)));
+    const added = normalised.filter((n) => {
+      const text = JSON.stringify(n);
+      if (seen.has(text)) return false;
+      seen.add(text);
+      return true;
+    });
     container[attribute.name] = [...current, ...added];
     return;
   }

@@ -1,4 +1,5 @@
 import { badRequest } from './errors';
+import { MAX_PATCH_OPERATIONS } from './limits';
 import { isPlainObject } from './normalise';
 
 /** A PatchOp request body (RFC 7644 §3.5.2) read leniently: `op` in any case (Entra sends `Replace`). */
@@ -23,6 +24,9 @@ export function readOperations(body: unknown): PatchOperation[] {
   if (!isPlainObject(body)) throw badRequest('invalidSyntax', 'a PATCH body must be a PatchOp JSON object');
   const operations = field(body, 'Operations');
   if (!Array.isArray(operations)) throw badRequest('invalidSyntax', 'a PATCH body must have an "Operations" array');
+  if (operations.length > MAX_PATCH_OPERATIONS) {
+    throw badRequest('invalidValue', `a PATCH has ${operations.length} Operations; at most ${MAX_PATCH_OPERATIONS} are accepted (send several requests)`);
+  }
   return operations.map((raw, i) => {
     if (!isPlainObject(raw)) throw badRequest('invalidSyntax', `Operations[${i}] must be an object`);
     const op = field(raw, 'op');

@@ -100,13 +100,27 @@ function applyTo(container: Json, chosen: Map<string, Spec[]> | undefined, inclu
   return out;
 }
 
+/**
+ * Selections already compiled for a request, by resource: a list response projects every resource with the same
+ * request object, and parsing its names (filters included) once per resource made a page cost names x resources.
+ */
+const compiled = new WeakMap<ProjectionRequest, Map<ResourceModel, Selection>>();
+
+function compiledSelection(request: ProjectionRequest, model: ResourceModel, names: string[]): Selection {
+  let byModel = compiled.get(request);
+  if (!byModel) compiled.set(request, (byModel = new Map()));
+  let selection = byModel.get(model);
+  if (!selection) byModel.set(model, (selection = selectionOf(model, names)));
+  return selection;
+}
+
 export function project<T extends Record<string, unknown>>(resource: T, request: ProjectionRequest): T {
   const including = request.attributes !== undefined && request.attributes.length > 0;
   const names = including ? request.attributes : request.excludedAttributes;
   if (!names || names.length === 0) return resource;
   const schemas = Array.isArray(resource.schemas) ? resource.schemas : [];
   const model = modelFor(schemas.includes(GROUP_SCHEMA) ? 'Group' : 'User');
-  const selection = selectionOf(model, names);
+  const selection = compiledSelection(request, model, names);
   const extensionIds = new Set(model.extensions.map((s) => s.id));
   const coreKeys: Json = {};
   const out: Json = {};

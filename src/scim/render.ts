@@ -40,12 +40,17 @@ export function renderUser(stored: StoredResource, groups: MemberRef[], baseUrl:
   return user;
 }
 
+/** One member as a group renders it. */
+export function renderMember(member: MemberRef, baseUrl: string): Record<string, unknown> {
+  return { ...member, $ref: `${trimBase(baseUrl)}/Users/${member.value}`, type: 'User' };
+}
+
 /** `members` undefined: not loaded (excludedAttributes=members), so not rendered; [] renders an empty group. */
 export function renderGroup(stored: StoredResource, members: MemberRef[] | undefined, baseUrl: string): Resource {
   const base = trimBase(baseUrl);
   const group = body(stored, GROUP_SCHEMA);
   if (members) {
-    group.members = members.map((m) => ({ ...m, $ref: `${base}/Users/${m.value}`, type: 'User' }));
+    group.members = members.map((m) => renderMember(m, base));
   }
   group.meta = meta(stored, 'Group', `${base}/Groups/${stored.id}`);
   return group;

@@ -1,15 +1,25 @@
 import type { UserIndexFields } from '../store/types';
 import { USER_MODEL } from './catalog';
 import { badRequest } from './errors';
+import { MAX_EMAIL_LENGTH } from './limits';
 import { isPlainObject, normaliseResource, type Json } from './normalise';
 import { assertSinglePrimary } from './primary';
 import { assertVisibleText } from './visible-text';
 
-/** Deliberately loose: Coder validates e-mails itself; this only tells an address from a bare name. */
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const WHITESPACE = /\s/;
 
+/**
+ * Deliberately loose: Coder validates e-mails itself; this only tells an address from a bare name (one `@`
+ * with text before it, a dot inside the domain, no whitespace). One pass over the text: a backtracking
+ * pattern such as /^[^\s@]+@[^\s@]+\.[^\s@]+$/ is quadratic on `a@` + many dots, and this runs again on
+ * every reconcile of a stored user.
+ */
 export function isEmail(text: unknown): text is string {
-  return typeof text === 'string' && EMAIL.test(text);
+  if (typeof text !== 'string' || text.length > MAX_EMAIL_LENGTH) return false;
+  const at = text.indexOf('@');
+  if (at <= 0 || text.indexOf('@', at + 1) >= 0 || WHITESPACE.test(text)) return false;
+  const dot = text.indexOf('.', at + 2);
+  return dot >= 0 && dot < text.length - 1;
 }
 
 function emailValues(doc: Json): Json[] {
@@ -38,6 +48,7 @@ export function userIndexFields(doc: Json): UserIndexFields {
       .filter((v): v is string => typeof v === 'string'),
   };
   if (typeof doc.externalId === 'string') fields.externalId = doc.externalId;
+  if (typeof doc.displayName === 'string') fields.displayName = doc.displayName;
   return fields;
 }
 

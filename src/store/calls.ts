@@ -1,4 +1,4 @@
-import { resourceMember, type IndexDelta, type StoreKeys } from './keys';
+import { resourceMember, type IndexDelta, type LexDelta, type LexEntry, type StoreKeys } from './keys';
 import type { ScriptCall } from './scripts';
 import type { MembershipChange, ResourceKind, ScimDocument } from './types';
 
@@ -6,6 +6,8 @@ import type { MembershipChange, ResourceKind, ScimDocument } from './types';
  * Pure builders of the KEYS/ARGV layouts documented in scripts.ts: the one place that knows how a write's
  * keys are laid out, so callers deal in ids and index deltas.
  */
+
+const NO_LEX_CHANGE: LexDelta = { remove: [], add: [] };
 
 export interface ResourceWrite {
   kind: ResourceKind;
@@ -15,6 +17,8 @@ export interface ResourceWrite {
   doc: ScimDocument;
   fields: object;
   delta: IndexDelta;
+  /** Ordered-index entries to move (users' userName prefixes). */
+  lex?: LexDelta;
   /** Initial members of a created group, and the display names sent with them. */
   memberIds?: string[];
   displays?: Record<string, string>;
@@ -23,6 +27,7 @@ export interface ResourceWrite {
 
 export function writeResourceCall(keys: StoreKeys, write: ResourceWrite): ScriptCall {
   const { kind, id, delta } = write;
+  const lex = write.lex ?? NO_LEX_CHANGE;
   const memberIds = write.memberIds ?? [];
   const memberKeys =
     memberIds.length === 0 ? [] : [keys.members(id), keys.memberDisplays(id), ...memberIds.flatMap((userId) => userMemberKeys(keys, userId))];
@@ -36,6 +41,8 @@ export function writeResourceCall(keys: StoreKeys, write: ResourceWrite): Script
       ...delta.claimUnique,
       ...delta.removeFromSets,
       ...delta.addToSets,
+      ...lex.remove.map((entry) => entry.key),
+      ...lex.add.map((entry) => entry.key),
       ...memberKeys,
     ],
     args: [
@@ -50,6 +57,10 @@ export function writeResourceCall(keys: StoreKeys, write: ResourceWrite): Script
       delta.removeFromSets.length,
       delta.addToSets.length,
       memberIds.length,
+      lex.remove.length,
+      lex.add.length,
+      ...lex.remove.map((entry) => entry.member),
+      ...lex.add.map((entry) => entry.member),
       ...memberIds,
       ...displayArgs(write.displays),
     ],
@@ -112,10 +123,13 @@ export interface ResourceDelete {
   expectedVersion: number;
   /** The index keys the resource holds (unique ones are released only if they still point at it). */
   release: IndexDelta;
+  /** The ordered-index entries it holds. */
+  releaseLex?: LexEntry[];
   now: number;
 }
 
 export function deleteUserCall(keys: StoreKeys, del: ResourceDelete, groupIds: string[]): ScriptCall {
+  const lexEntries = del.releaseLex ?? [];
   return {
     keys: [
       keys.record('user', del.id),
@@ -124,6 +138,7 @@ export function deleteUserCall(keys: StoreKeys, del: ResourceDelete, groupIds: s
       keys.userGroups(del.id),
       ...del.release.releaseUnique,
       ...del.release.removeFromSets,
+      ...lexEntries.map((entry) => entry.key),
       ...groupIds.flatMap((groupId) => [keys.record('group', groupId), keys.members(groupId), keys.memberDisplays(groupId)]),
     ],
     args: [
@@ -133,6 +148,8 @@ export function deleteUserCall(keys: StoreKeys, del: ResourceDelete, groupIds: s
       resourceMember('user', del.id),
       del.release.releaseUnique.length,
       del.release.removeFromSets.length,
+      lexEntries.length,
+      ...lexEntries.map((entry) => entry.member),
       ...groupIds.flatMap((groupId) => [groupId, resourceMember('group', groupId)]),
     ],
   };

@@ -97,6 +97,17 @@ export class GroupRecords {
     return this.ctx.redis.smembers(this.ctx.keys.members(groupId));
   }
 
+  scanMembers(groupId: string, cursor: string, count: number): Promise<[string, string[]]> {
+    return this.ctx.redis.sscan(this.ctx.keys.members(groupId), cursor, 'COUNT', count);
+  }
+
+  async memberCounts(groupIds: string[]): Promise<number[]> {
+    if (groupIds.length === 0) return [];
+    const pipeline = this.ctx.redis.pipeline();
+    for (const id of groupIds) pipeline.scard(this.ctx.keys.members(id));
+    return (await execPipeline(pipeline)).map(Number);
+  }
+
   async isMember(groupId: string, userId: string): Promise<boolean> {
     return (await this.ctx.redis.sismember(this.ctx.keys.members(groupId), userId)) === 1;
   }

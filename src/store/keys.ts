@@ -72,6 +72,24 @@ export class StoreKeys {
     return this.key('idx', 'user', 'externalId', externalId);
   }
 
+  /** Set of user ids by displayName, compared case-insensitively (Entra may filter users by it). */
+  userDisplayNameIndex(displayName: string): string {
+    return this.key('idx', 'user', 'displayName', displayName.toLowerCase());
+  }
+
+  /**
+   * Zset of `${lower-cased userName}\0${id}`, all at score 0: ZRANGEBYLEX over a prefix answers `userName sw`.
+   * Outside `idx:`, which holds only string and set keys.
+   */
+  userNameLexIndex(): string {
+    return this.key('lex', 'user', 'userName');
+  }
+
+  /** Set when every user is in the displayName and userName-prefix indexes (see index-backfill.ts). */
+  userIndexesComplete(): string {
+    return this.key('lex', 'user', 'complete');
+  }
+
   userEmailIndex(email: string): string {
     return this.key('idx', 'user', 'email', email.toLowerCase());
   }
@@ -86,6 +104,15 @@ export class StoreKeys {
 }
 
 /**
+ * Whether an id can be the id of a record. Ids are joined into keys with `:`, so an id holding one would read
+ * another key (`<user id>:groups` is a set): such a value, perhaps stored as a member by an earlier version,
+ * names nothing.
+ */
+export function canNameRecord(id: string): boolean {
+  return id !== '' && !id.includes(':');
+}
+
+/**
  * What userName uniqueness compares: NFKC-normalised, then case-folded (upper- then lower-casing also folds
  * `ß` to `ss`), then NFKC again as case mapping may denormalise. So a Kelvin sign (`\u212Aate`) or full-width
  * letters (`ｋａｔｅ`) cannot take a name that looks like one already in use.
@@ -94,18 +121,48 @@ export function foldUserName(userName: string): string {
   return userName.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
 }
 
-/** The index keys a resource's fields occupy: `unique` keys map to one id, `sets` keys hold sets of ids. */
+/** A member of a lexicographically ordered index (a zset at score 0). */
+export interface LexEntry {
+  key: string;
+  member: string;
+}
+
+/**
+ * The index keys a resource's fields occupy: `unique` keys map to one id, `sets` keys hold sets of ids,
+ * `lex` entries are members of ordered indexes.
+ */
 export interface IndexKeys {
   unique: string[];
   sets: string[];
+  lex?: LexEntry[];
 }
 
 export const NO_INDEX_KEYS: IndexKeys = { unique: [], sets: [] };
 
-export function userIndexKeys(keys: StoreKeys, fields: UserIndexFields): IndexKeys {
+/** The member that places a user in the userName-prefix index: `sw` compares lower-cased, as the filter does. */
+export function userNameLexMember(userName: string, id: string): string {
+  return `${userName.toLowerCase()}\u0000${id}`;
+}
+
+/** `id` is needed for the ordered index's member; without it (a caller comparing only keys) `lex` is left out. */
+export function userIndexKeys(keys: StoreKeys, fields: UserIndexFields, id?: string): IndexKeys {
   const sets = fields.emails.map((email) => keys.userEmailIndex(email));
   if (fields.externalId !== undefined) sets.push(keys.userExternalIdIndex(fields.externalId));
-  return { unique: [keys.userNameIndex(fields.userName)], sets: [...new Set(sets)] };
+  if (fields.displayName !== undefined) sets.push(keys.userDisplayNameIndex(fields.displayName));
+  const index: IndexKeys = { unique: [keys.userNameIndex(fields.userName)], sets: [...new Set(sets)] };
+  if (id !== undefined) index.lex = [{ key: keys.userNameLexIndex(), member: userNameLexMember(fields.userName, id) }];
+  return index;
+}
+
+/** The ordered-index entries a write removes and adds. */
+export interface LexDelta {
+  remove: LexEntry[];
+  add: LexEntry[];
+}
+
+export function lexDelta(before: IndexKeys, after: IndexKeys): LexDelta {
+  const minus = (a: LexEntry[] = [], b: LexEntry[] = []) => a.filter((x) => !b.some((y) => y.key === x.key && y.member === x.member));
+  return { remove: minus(before.lex, after.lex), add: minus(after.lex, before.lex) };
 }
 
 export function groupIndexKeys(keys: StoreKeys, fields: GroupIndexFields): IndexKeys {

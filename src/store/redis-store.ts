@@ -21,6 +21,7 @@ import type {
   StoredResource,
   SyncStatus,
   UserIndexFields,
+  UserLookup,
   UserMutation,
 } from './types';
 import { UserRecords } from './users';
@@ -67,7 +68,7 @@ export class RedisStore implements DesiredStore {
     return guarded(() => this.users.delete(id, precondition && callerMutation(precondition)));
   }
 
-  findUsers(attribute: 'userName' | 'externalId' | 'email', value: string): Promise<string[]> {
+  findUsers(attribute: UserLookup, value: string): Promise<string[] | undefined> {
     return guarded(() => this.users.find(attribute, value));
   }
 
@@ -118,6 +119,22 @@ export class RedisStore implements DesiredStore {
 
   memberIds(groupId: string): Promise<string[]> {
     return guarded(() => this.groups.memberIds(groupId));
+  }
+
+  async *memberIdBatches(groupId: string, batch: number): AsyncGenerator<string[]> {
+    const seen = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, ids] = await guarded(() => this.groups.scanMembers(groupId, cursor, batch));
+      const fresh = ids.filter((id) => !seen.has(id));
+      for (const id of fresh) seen.add(id);
+      if (fresh.length > 0) yield fresh;
+      cursor = next;
+    } while (cursor !== '0');
+  }
+
+  memberCounts(groupIds: string[]): Promise<number[]> {
+    return guarded(() => this.groups.memberCounts(groupIds));
   }
 
   memberDisplays(groupId: string, memberIds: string[]): Promise<(string | null)[]> {

@@ -33,7 +33,10 @@ export interface UserIndexFields {
   userName: string;
   externalId?: string;
   emails: string[];
+  displayName?: string;
 }
+
+export type UserLookup = 'userName' | 'externalId' | 'email' | 'displayName' | 'userNamePrefix';
 
 export interface GroupIndexFields {
   displayName: string;
@@ -145,8 +148,12 @@ export interface DesiredStore {
    * `precondition` sees the version about to be deleted and may throw to refuse (an If-Match that fails).
    */
   deleteUser(id: string, precondition?: Precondition): Promise<{ deleted: boolean; groupIds: string[] }>;
-  /** Exact lookups from indexes. userName and email compare case-insensitively, externalId exactly. */
-  findUsers(attribute: 'userName' | 'externalId' | 'email', value: string): Promise<string[]>;
+  /**
+   * Lookups from indexes: exact for userName, email, displayName (case-insensitively) and externalId (exactly);
+   * `userNamePrefix` is every user whose lower-cased userName starts with the lower-cased value. Undefined when
+   * the index cannot answer yet (users stored before it existed and not backfilled).
+   */
+  findUsers(attribute: UserLookup, value: string): Promise<string[] | undefined>;
   /** `start` is 0-based. */
   listUsers(start: number, count: number): Promise<Page>;
   userGroupIds(id: string): Promise<string[]>;
@@ -167,6 +174,13 @@ export interface DesiredStore {
   /** Set operations on the member set, O(changed members). Throws not_found. */
   changeMembers(groupId: string, change: MembershipChange): Promise<MembershipResult>;
   memberIds(groupId: string): Promise<string[]>;
+  /**
+   * The member ids in batches of about `batch` (SSCAN: no id twice), so that a group of 100,000 is never one
+   * reply to parse. A member added or removed meanwhile may or may not be seen.
+   */
+  memberIdBatches(groupId: string, batch: number): AsyncGenerator<string[]>;
+  /** How many members each group has, in the order of `groupIds` (one round trip). */
+  memberCounts(groupIds: string[]): Promise<number[]>;
   /** The display names clients sent for these members (null where none), in the order of `memberIds`. */
   memberDisplays(groupId: string, memberIds: string[]): Promise<(string | null)[]>;
   isMember(groupId: string, userId: string): Promise<boolean>;

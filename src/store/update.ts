@@ -1,6 +1,6 @@
 import { writeResourceCall } from './calls';
 import type { StoreContext } from './context';
-import { indexDelta, type IndexKeys, type StoreKeys } from './keys';
+import { indexDelta, lexDelta, type IndexKeys, type StoreKeys } from './keys';
 import { CONFLICT, retryOnConflict, scriptOutcome } from './optimistic';
 import type { ResourceReader } from './resources';
 import { StoreError, type ResourceKind, type ScimDocument, type StoredResource } from './types';
@@ -23,8 +23,8 @@ export function updateRecord<Fields extends object>(
     if (!current) throw new StoreError('not_found', `${kind} ${id} not found`);
     const next = mutate(current.resource);
     const now = Date.now();
-    const delta = indexDelta(indexKeysOf(keys, current.fields), indexKeysOf(keys, next.fields));
-    const write = { kind, id, expectedVersion: current.resource.version, doc: next.doc, fields: next.fields, delta, now };
+    const [before, after] = [indexKeysOf(keys, current.fields), indexKeysOf(keys, next.fields)];
+    const write = { kind, id, expectedVersion: current.resource.version, doc: next.doc, fields: next.fields, delta: indexDelta(before, after), lex: lexDelta(before, after), now };
     const reply = scriptOutcome(await ctx.runScript('scimBridgeWriteResource', writeResourceCall(keys, write)), `${kind} ${id}`);
     if (reply === CONFLICT) return CONFLICT;
     return { ...current.resource, version: Number(reply[1]), lastModified: now, doc: next.doc };

@@ -20,13 +20,16 @@ test('previous window counts are weighted by the remaining part of the current w
   expect(rl.check('k', 10).headers['X-RateLimit-Remaining']).toBe('9');
 });
 
-test('a shorter window (for tests of a pacer) keeps the shape: a full budget at once, then what the decay frees', () => {
-  let now = 10_000; // a window start for a 2-second window
-  const rl = new RateLimiter(() => now, 2_000);
-  for (let i = 0; i < 10; i++) expect(rl.check('k', 10).limited).toBeUndefined();
-  expect(rl.check('k', 10).limited?.status).toBe(429);
-  now = 12_000 + 1_000; // half-way through the next window: 10 * 1/2 = 5 from before, so 5 more fit
-  for (let i = 0; i < 5; i++) expect(rl.check('k', 10).limited).toBeUndefined();
-  expect(rl.check('k', 10).limited?.status).toBe(429);
-  expect(rl.check('k', 10).headers['X-RateLimit-Reset']).toBe('14');
+test('a shortened window keeps the algorithm; Retry-After, reset and message follow the window', () => {
+  let now = Date.UTC(2025, 0, 1, 12, 0, 1); // 1 s into a 5 s window
+  const rl = new RateLimiter(() => now, 5_000);
+  for (let i = 0; i < 3; i++) expect(rl.check('k', 3).limited).toBeUndefined();
+  const limited = rl.check('k', 3);
+  expect(limited.limited?.status).toBe(429);
+  expect(limited.limited?.body).toEqual({ message: "You've been rate limited for sending more than 3 requests in 5s." });
+  expect(limited.headers['Retry-After']).toBe('5');
+  expect(limited.headers['X-RateLimit-Reset']).toBe(String(Date.UTC(2025, 0, 1, 12, 0, 5) / 1000));
+
+  now = Date.UTC(2025, 0, 1, 12, 0, 9); // 4 s into the next window: rate = 3 * 1/5 = 0.6 → 1
+  expect(rl.check('k', 3).headers['X-RateLimit-Remaining']).toBe('1'); // 3 - 1 - 1
 });

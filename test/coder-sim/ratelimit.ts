@@ -5,7 +5,8 @@
  */
 import { ApiResult, err } from './errors';
 
-const WINDOW_MS = 60_000;
+/** Coder's window. Tests may shorten it to wait out a 429 in seconds; Retry-After and the message follow it. */
+export const CODER_RATE_WINDOW_MS = 60_000;
 
 interface Counter {
   window: number; // start of the window `curr` belongs to
@@ -23,10 +24,9 @@ export class RateLimiter {
   private counters = new Map<string, Counter>();
   private lastSweep = 0;
 
-  /** `windowMs` other than Coder's minute only for tests that judge a pacer in seconds rather than minutes. */
   constructor(
     private now: () => number = Date.now,
-    private windowMs: number = WINDOW_MS,
+    private readonly windowMs: number = CODER_RATE_WINDOW_MS,
   ) {}
 
   reset(): void {
@@ -54,10 +54,10 @@ export class RateLimiter {
     };
     if (rate + 1 > limit) {
       headers['X-RateLimit-Remaining'] = String(limit - rate);
-      headers['Retry-After'] = '60';
+      headers['Retry-After'] = String(Math.ceil(this.windowMs / 1000));
       return {
         headers,
-        limited: err(429, `You've been rate limited for sending more than ${limit} requests in 1m0s.`),
+        limited: err(429, `You've been rate limited for sending more than ${limit} requests in ${goDuration(this.windowMs)}.`),
       };
     }
     c.curr++;
@@ -71,4 +71,10 @@ export class RateLimiter {
     this.lastSweep = currentWindow;
     for (const [k, c] of this.counters) if (c.window < currentWindow - this.windowMs) this.counters.delete(k);
   }
+}
+
+/** A window as Go prints a time.Duration of whole seconds ("1m0s", "5s"), as httprate's message does. */
+function goDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  return seconds >= 60 ? `${Math.floor(seconds / 60)}m${seconds % 60}s` : `${seconds}s`;
 }

@@ -4,6 +4,10 @@ import { buildInfo, entitlements } from './routes-misc';
 import { createGroup, deleteGroup, getGroup, getGroupByName, listGroups, listOrgGroups, patchGroup } from './routes-groups';
 import { addMember, getOrg, listMembers, listMembersPaginated, listOrgs, removeMember } from './routes-orgs';
 import { deleteUser, getUser, getUserRoles, listUsers, postUser, putProfile, putStatus } from './routes-users';
+import { getGroupSync, getOrganizationSync, getRoleSync, patchGroupSync, patchOrganizationSync, patchRoleSync } from './routes-idpsync';
+import { deleteOrgRole, listOrgRoles, putMemberRoles, putUserRoles, upsertOrgRole } from './routes-roles';
+import { getTemplate, getTemplateAcl, listOrgTemplates, patchTemplateAcl } from './routes-templates';
+import { getWorkspaceQuota, listWorkspaces, postWorkspaceBuild } from './routes-workspaces';
 
 /**
  * auth: 'none' = public; 'required' = API key middleware.
@@ -43,15 +47,35 @@ export function buildRoutes(urlBase: () => string): Route[] {
     r('PUT', '/users/{user}/profile', putProfile),
     r('PUT', '/users/{user}/status/suspend', putStatus('suspended')),
     r('PUT', '/users/{user}/status/activate', putStatus('active')),
+    r('PUT', '/users/{user}/roles', putUserRoles),
     r('GET', '/organizations', listOrgs),
     r('GET', '/organizations/{org}', getOrg),
     r('GET', '/organizations/{org}/members', listMembers),
     r('GET', '/organizations/{org}/paginated-members', listMembersPaginated),
+    // members/roles before members/{user}: the first matching route wins, as chi's static segment does.
+    r('GET', '/organizations/{org}/members/roles', listOrgRoles),
+    r('POST', '/organizations/{org}/members/roles', upsertOrgRole('create')),
+    r('PUT', '/organizations/{org}/members/roles', upsertOrgRole('update')),
+    r('DELETE', '/organizations/{org}/members/roles/{roleName}', deleteOrgRole),
+    r('PUT', '/organizations/{org}/members/{user}/roles', putMemberRoles),
+    r('GET', '/organizations/{org}/members/{user}/workspace-quota', getWorkspaceQuota),
     r('POST', '/organizations/{org}/members/{user}', addMember),
     r('DELETE', '/organizations/{org}/members/{user}', removeMember),
     r('GET', '/organizations/{org}/groups', listOrgGroups, 'required', 'after-auth'),
     r('POST', '/organizations/{org}/groups', createGroup, 'required', 'after-auth'),
     r('GET', '/organizations/{org}/groups/{groupName}', getGroupByName, 'required', 'after-auth'),
+    r('GET', '/organizations/{org}/templates', listOrgTemplates),
+    r('GET', '/templates/{template}', getTemplate),
+    r('GET', '/templates/{template}/acl', getTemplateAcl, 'required', 'before-auth'),
+    r('PATCH', '/templates/{template}/acl', patchTemplateAcl, 'required', 'before-auth'),
+    r('GET', '/organizations/{org}/settings/idpsync/groups', getGroupSync),
+    r('PATCH', '/organizations/{org}/settings/idpsync/groups', patchGroupSync),
+    r('GET', '/organizations/{org}/settings/idpsync/roles', getRoleSync),
+    r('PATCH', '/organizations/{org}/settings/idpsync/roles', patchRoleSync),
+    r('GET', '/settings/idpsync/organization', getOrganizationSync),
+    r('PATCH', '/settings/idpsync/organization', patchOrganizationSync),
+    r('GET', '/workspaces', listWorkspaces),
+    r('POST', '/workspaces/{workspace}/builds', postWorkspaceBuild),
     r('GET', '/groups', listGroups, 'required', 'before-auth'),
     r('GET', '/groups/{group}', getGroup, 'required', 'before-auth'),
     r('PATCH', '/groups/{group}', patchGroup, 'required', 'before-auth'),

@@ -27,10 +27,17 @@ export function addMember(ctx: Ctx): ApiResult {
   const u = userParam(ctx, true);
   if (u.e) return u.e;
   if (o.v.members.has(u.v.id)) return err(400, 'Organization member already exists in this organization');
+  if (u.v.login_type === 'oidc' && ctx.state.idpSync.organization.field !== '') {
+    return err(
+      400,
+      'Organization sync is enabled for OIDC users, meaning manual organization assignment is not allowed for this user. Have the user re-login to refresh their organizations.',
+      `User ${u.v.username} is an OIDC user and organization sync is enabled. Ask an administrator to resolve the membership in your external IDP.`,
+    );
+  }
   const denied = requireOwner(ctx);
   if (denied) return denied;
   const m = ctx.state.addOrgMember(o.v.id, u.v.id);
-  return ok(orgMemberJson(o.v.id, u.v.id, m));
+  return ok(orgMemberJson(ctx.state, o.v.id, u.v.id, m));
 }
 
 /** DELETE /organizations/{org}/members/{user} — cascades out of the org's groups. */
@@ -65,7 +72,7 @@ function membersSorted(ctx: Ctx, org: OrgRec): Array<[UserRec, ReturnType<OrgRec
 export function listMembers(ctx: Ctx): ApiResult {
   const o = orgParam(ctx);
   if (o.e) return o.e;
-  return ok(membersSorted(ctx, o.v).map(([u, m]) => orgMemberWithUserJson(o.v.id, u, m!)));
+  return ok(membersSorted(ctx, o.v).map(([u, m]) => orgMemberWithUserJson(ctx.state, o.v.id, u, m!)));
 }
 
 /** GET /organizations/{org}/paginated-members?limit&offset */
@@ -76,5 +83,5 @@ export function listMembersPaginated(ctx: Ctx): ApiResult {
   if (Array.isArray(p)) return err(400, 'Query parameters have invalid values.', undefined, p);
   const rows = membersSorted(ctx, o.v);
   const page = rows.slice(p.offset, p.limit > 0 ? p.offset + p.limit : undefined);
-  return ok({ members: page.map(([u, m]) => orgMemberWithUserJson(o.v.id, u, m!)), count: rows.length });
+  return ok({ members: page.map(([u, m]) => orgMemberWithUserJson(ctx.state, o.v.id, u, m!)), count: rows.length });
 }

@@ -48,19 +48,28 @@ export function orgJson(o: OrgRec) {
   };
 }
 
-export function orgMemberJson(orgId: string, userId: string, m: MemberRec) {
+export const ORG_ROLE_DISPLAY: Record<string, string> = {
+  'organization-admin': 'Organization Admin',
+  'organization-user-admin': 'Organization User Admin',
+  'organization-template-admin': 'Organization Template Admin',
+  'organization-auditor': 'Organization Auditor',
+};
+
+/** codersdk.OrganizationMember; custom roles carry their display name. */
+export function orgMemberJson(s: State, orgId: string, userId: string, m: MemberRec) {
+  const custom = s.customRoles.get(orgId);
   return {
     user_id: userId,
     organization_id: orgId,
     created_at: goTime(m.created_at),
     updated_at: goTime(m.updated_at),
-    roles: [] as unknown[],
+    roles: m.roles.map((name) => ({ name, display_name: ORG_ROLE_DISPLAY[name] ?? custom?.get(name)?.display_name ?? '', organization_id: orgId })),
   };
 }
 
-export function orgMemberWithUserJson(orgId: string, u: UserRec, m: MemberRec) {
+export function orgMemberWithUserJson(s: State, orgId: string, u: UserRec, m: MemberRec) {
   return {
-    ...orgMemberJson(orgId, u.id, m),
+    ...orgMemberJson(s, orgId, u.id, m),
     username: u.username,
     name: u.name,
     avatar_url: u.avatar_url,

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { admitUser, extractToken, resolveToken } from './auth';
 import { Ctx, SimOptions } from './context';
 import { ApiResult, err, goJson, internalError, routeNotFound } from './errors';
-import { parseUuid, randomString } from './ids';
-import { RateLimiter } from './ratelimit';
+import { newId, parseUuid, randomString } from './ids';
+import { CODER_RATE_WINDOW_MS, RateLimiter } from './ratelimit';
 import { Match, buildRoutes, matchRoute } from './router';
 import { BUILD_VERSION } from './routes-misc';
 import { State, UserRec } from './state';
@@ -50,10 +50,11 @@ export async function startCoderSim(opts: CoderSimOptions = {}): Promise<CoderSi
     outage: false,
     groupsLicensed: true,
     rateLimitPerMinute: 0,
+    rateLimitWindowMs: CODER_RATE_WINDOW_MS,
     random: Math.random,
     ...definedOnly(opts),
   };
-  const limiter = new RateLimiter();
+  const limiter = new RateLimiter(Date.now, options.rateLimitWindowMs);
   let counts: Record<string, number> = Object.create(null);
   let writes = 0;
   let rateLimited = 0;
@@ -155,7 +156,7 @@ export async function startCoderSim(opts: CoderSimOptions = {}): Promise<CoderSi
             headers: {
               'X-RateLimit-Limit': String(limit),
               'X-RateLimit-Remaining': String(limit - 1),
-              'X-RateLimit-Reset': String(Math.floor((Date.now() - (Date.now() % 60000) + 60000) / 1000)),
+              'X-RateLimit-Reset': String(Math.floor((Date.now() - (Date.now() % options.rateLimitWindowMs) + options.rateLimitWindowMs) / 1000)),
             },
             limited: undefined,
           }
@@ -317,6 +318,44 @@ export async function startCoderSim(opts: CoderSimOptions = {}): Promise<CoderSi
       createToken(userId) {
         return state.createToken(mustUser(userId).id);
       },
+      createTemplate(name, orgId) {
+        const org = mustOrg(orgId);
+        const t = state.now();
+        const id = newId();
+        state.templates.set(id, { id, name, display_name: '', organization_id: org.id, created_at: t, updated_at: t, groupAcl: new Map([[org.id, 'use']]), userAcl: new Map() });
+        return id;
+      },
+      createWorkspace(userId, name, templateId) {
+        const u = mustUser(userId);
+        const template = state.templates.get(templateId);
+        if (!template) throw new Error(`coder-sim: no such template ${templateId}`);
+        const t = state.now();
+        const id = newId();
+        state.workspaces.set(id, { id, name, owner_id: u.id, organization_id: template.organization_id, template_id: template.id, created_at: t, builds: [{ id: newId(), build_number: 1, transition: 'start', created_at: t }] });
+        u.workspaces++;
+        return id;
+      },
+      setSiteRoleField(field) {
+        state.idpSync.siteRoleField = field;
+      },
+    },
+    roles(userId) {
+      const u = mustUser(userId);
+      const organizations: Record<string, string[]> = {};
+      for (const o of state.orgs.values()) {
+        const m = o.members.get(u.id);
+        if (m) organizations[o.id] = [...m.roles];
+      }
+      return { site: [...u.roles], organizations };
+    },
+    templateAcl(templateId) {
+      const t = state.templates.get(templateId);
+      if (!t) throw new Error(`coder-sim: no such template ${templateId}`);
+      return { groups: Object.fromEntries(t.groupAcl), users: Object.fromEntries(t.userAcl) };
+    },
+    workspaces(userId) {
+      const id = mustUser(userId).id;
+      return [...state.workspaces.values()].filter((w) => w.owner_id === id).map((w) => ({ id: w.id, name: w.name, transition: w.builds[w.builds.length - 1].transition }));
     },
     calls: () => ({ ...counts }),
     writeCalls: () => writes,

@@ -23,6 +23,8 @@ export interface UserRec {
 export interface MemberRec {
   created_at: number;
   updated_at: number;
+  /** Organization roles (built-in or custom names); organization-member is implied, never stored. */
+  roles: string[];
 }
 
 export interface OrgRec {
@@ -43,6 +45,45 @@ export type GroupRec = SimGroup;
 
 export const EVERYONE = 'Everyone';
 
+export type TemplateRole = 'use' | 'admin';
+
+export interface TemplateRec {
+  id: string;
+  name: string;
+  display_name: string;
+  organization_id: string;
+  created_at: number;
+  updated_at: number;
+  /** Group id (the Everyone group's is the org id) -> role. */
+  groupAcl: Map<string, TemplateRole>;
+  userAcl: Map<string, TemplateRole>;
+}
+
+export interface CustomRoleRec {
+  name: string;
+  display_name: string;
+  organization_permissions: unknown[];
+}
+
+export interface WorkspaceRec {
+  id: string;
+  name: string;
+  owner_id: string;
+  organization_id: string;
+  template_id: string;
+  created_at: number;
+  builds: Array<{ id: string; build_number: number; transition: 'start' | 'stop' | 'delete'; created_at: number }>;
+}
+
+/** IdP sync settings (coderd/idpsync): sync is on for a scope when `field` is set. */
+export interface IdpSyncSettings {
+  groups: Map<string, { field: string; mapping: Record<string, string[]>; regex_filter: string | null; auto_create_missing_groups: boolean }>;
+  roles: Map<string, { field: string; mapping: Record<string, string[]> }>;
+  organization: { field: string; mapping: Record<string, string[]>; organization_assign_default: boolean };
+  /** Deployment flag CODER_OIDC_USER_ROLE_FIELD (site role sync): no API sets it. */
+  siteRoleField: string;
+}
+
 export class State {
   readonly users = new Map<string, UserRec>();
   /** lower(username) -> id, non-deleted users only. */
@@ -51,6 +92,16 @@ export class State {
   private readonly byEmail = new Map<string, string>();
   readonly orgs = new Map<string, OrgRec>();
   readonly groups = new Map<string, GroupRec>();
+  readonly templates = new Map<string, TemplateRec>();
+  readonly workspaces = new Map<string, WorkspaceRec>();
+  /** org id -> custom role name -> role. */
+  readonly customRoles = new Map<string, Map<string, CustomRoleRec>>();
+  readonly idpSync: IdpSyncSettings = {
+    groups: new Map(),
+    roles: new Map(),
+    organization: { field: '', mapping: {}, organization_assign_default: true },
+    siteRoleField: '',
+  };
   /** API key id -> secret + user. */
   readonly tokens = new Map<string, { secret: string; userId: string }>();
   private sorted: UserRec[] | null = null;
@@ -94,7 +145,7 @@ export class State {
   addOrgMember(orgId: string, userId: string): MemberRec {
     const org = this.orgs.get(orgId)!;
     const t = this.now();
-    const m = { created_at: t, updated_at: t };
+    const m: MemberRec = { created_at: t, updated_at: t, roles: [] };
     org.members.set(userId, m);
     return m;
   }

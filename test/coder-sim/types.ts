@@ -16,6 +16,11 @@ export interface CoderSimOptions {
   groupsLicensed?: boolean;
   /** Per (token user or IP, request path) sliding-window limit; 0 disables (default). */
   rateLimitPerMinute?: number;
+  /**
+   * Length of that window, default 60000 (Coder's minute; the limit then counts per this window). Only used at
+   * start. A test shortens it so a 429's Retry-After is seconds, not a minute.
+   */
+  rateLimitWindowMs?: number;
   /** Injectable RNG for failure decisions, default Math.random. */
   random?: () => number;
 }
@@ -68,6 +73,12 @@ export interface CoderSimDirect {
   createOrganization(name: string): string;
   /** A session token for another user (e.g. a non-owner). */
   createToken(userId: string): string;
+  /** A template (Coder creates them from versions, not simulated); default organization unless given. Returns its id. */
+  createTemplate(name: string, orgId?: string): string;
+  /** A running workspace of the user (also counted for DELETE /users 417). Returns its id. */
+  createWorkspace(userId: string, name: string, templateId: string): string;
+  /** Deployment flag CODER_OIDC_USER_ROLE_FIELD: non-empty turns site role sync on (no API sets it). */
+  setSiteRoleField(field: string): void;
 }
 
 export interface CoderSim {
@@ -82,6 +93,12 @@ export interface CoderSim {
   groups(orgId?: string): SimGroup[];
   orgMembers(orgId?: string): string[];
   direct: CoderSimDirect;
+  /** Site roles of a user, and organization roles per organization id. */
+  roles(userId: string): { site: string[]; organizations: Record<string, string[]> };
+  /** A template's ACL: group id (Everyone: the org id) -> role, user id -> role. */
+  templateAcl(templateId: string): { groups: Record<string, string>; users: Record<string, string> };
+  /** The latest build transition of each workspace of a user. */
+  workspaces(userId: string): Array<{ id: string; name: string; transition: string }>;
   calls(): Record<string, number>;
   writeCalls(): number;
   /** Requests answered 429 by the rate limiter since the last resetCalls(). */

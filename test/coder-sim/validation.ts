@@ -102,7 +102,8 @@ export function validationFailed(v: ValidationError[]): ApiResult {
 
 // ---------- JSON decoding (encoding/json semantics) ----------
 
-export type FieldType = 'string' | 'bool' | 'int' | 'string[]' | 'uuid' | 'uuid[]';
+/** `any[]`: a list kept as sent (permission objects); `string-map`: a Go map[string]string (template ACL perms). */
+export type FieldType = 'string' | 'bool' | 'int' | 'string[]' | 'uuid' | 'uuid[]' | 'any[]' | 'string-map';
 export interface FieldSpec {
   json: string;
   type: FieldType;
@@ -125,6 +126,8 @@ const GO_TYPE: Record<FieldType, string> = {
   'string[]': 'string',
   uuid: 'uuid.UUID',
   'uuid[]': 'uuid.UUID',
+  'any[]': 'struct',
+  'string-map': 'map[string]string',
 };
 
 function decodeScalar(v: unknown, t: FieldType, where: string): unknown {
@@ -142,6 +145,14 @@ function decodeScalar(v: unknown, t: FieldType, where: string): unknown {
       if (typeof v !== 'number') throw mismatch(jsonKind(v));
       if (!Number.isInteger(v)) throw mismatch(`number ${v}`);
       return v;
+    case 'any[]':
+      if (!Array.isArray(v)) throw mismatch(jsonKind(v));
+      return v;
+    case 'string-map': {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw mismatch(jsonKind(v));
+      for (const x of Object.values(v)) if (typeof x !== 'string') throw mismatch(jsonKind(x));
+      return v;
+    }
     case 'uuid':
     case 'uuid[]': {
       if (typeof v !== 'string') throw mismatch(jsonKind(v));

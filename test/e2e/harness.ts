@@ -12,14 +12,13 @@ import { mapGroup, mapUser } from '../../src/reconcile/mapping';
 import { RedisStore } from '../../src/store/redis-store';
 import type { AppliedUser } from '../../src/store/types';
 import { startCoderSim, type CoderSim, type CoderSimOptions } from '../coder-sim';
+import { REDIS_URL } from '../redis';
 
 /**
  * End-to-end harness: the Coder simulator, and the real bridge (HTTP, Redis, workers) in this process under a
  * random Redis prefix. `desiredInCoder()` says what Coder must hold given the store's desired state, and
  * `actualInCoder()` what the simulator holds, in the same shape, so a test can wait for the two to be equal.
  */
-
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface CoderUserView {
   username: string;

@@ -11,6 +11,8 @@ beforeAll(async () => {
   e2e = await startE2E({
     // Latency keeps reconciles in flight when the process dies.
     sim: { latencyMs: 10 },
+    // The killed process's reconciles are retried once their lock expires: 2 s instead of the default 10 s.
+    env: { WORKER_LOCK_DURATION: '2s' },
     launch: async (env) => {
       bridge = await spawnBridge(env);
       return bridge;

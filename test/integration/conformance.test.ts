@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { startScimServer, type ScimServer } from './scim-harness';
 
@@ -14,8 +14,26 @@ interface NewmanSummary {
   };
 }
 
-/** shared/ sits beside the checkout (in CI and in development). */
-const COLLECTION = path.resolve(__dirname, '../../../shared/conformance/entra-scim-reference.postman_collection.json');
+/**
+ * Microsoft's collection is not part of the repository: it sits in shared/conformance beside the checkout in
+ * this workspace, or wherever SCIM_CONFORMANCE_COLLECTION points (the file, or the folder holding it).
+ */
+const COLLECTION_FILE = 'entra-scim-reference.postman_collection.json';
+const BESIDE_CHECKOUT = path.resolve(__dirname, '../../../shared/conformance');
+
+function findCollection(): string | undefined {
+  const configured = process.env.SCIM_CONFORMANCE_COLLECTION;
+  const candidate = configured ? path.resolve(configured) : BESIDE_CHECKOUT;
+  const file = existsSync(candidate) && statSync(candidate).isDirectory() ? path.join(candidate, COLLECTION_FILE) : candidate;
+  return existsSync(file) ? file : undefined;
+}
+
+/** CI must run it: a missing collection there is a failure, not a skip. */
+const underCI = !['', '0', 'false'].includes((process.env.CI ?? '').toLowerCase());
+const COLLECTION = findCollection();
+const MISSING =
+  `Microsoft SCIM conformance collection not found (looked in ${process.env.SCIM_CONFORMANCE_COLLECTION ?? BESIDE_CHECKOUT}); ` +
+  `set SCIM_CONFORMANCE_COLLECTION to the ${COLLECTION_FILE} file or its folder to run it`;
 
 /**
  * The only assertions of Microsoft's collection the bridge is expected to fail: it answers user PATCH with
@@ -26,16 +44,6 @@ const KNOWN_DEVIATIONS = [
   'Patch user omalley new username / Status code is 204',
   'patch user omalley active with boolean / Status code is 204',
 ];
-
-let server: ScimServer;
-
-beforeAll(async () => {
-  server = await startScimServer();
-});
-
-afterAll(async () => {
-  await server.close();
-});
 
 interface CollectionItem {
   item?: CollectionItem[];
@@ -59,12 +67,12 @@ function countCollection(items: CollectionItem[]): { requests: number; assertion
   return { requests, assertions };
 }
 
-function runCollection(): Promise<NewmanSummary> {
+function runCollection(server: ScimServer, collection: string): Promise<NewmanSummary> {
   const { host, port } = new URL(server.origin);
   return new Promise((resolve, reject) => {
     newman.run(
       {
-        collection: COLLECTION,
+        collection,
         envVar: [
           { key: 'Protocol', value: 'http' },
           { key: 'Server', value: host.split(':')[0] },
@@ -80,14 +88,31 @@ function runCollection(): Promise<NewmanSummary> {
   });
 }
 
-describe('Microsoft SCIM conformance collection', () => {
-  it('fails exactly the two known user-PATCH-204 assertions', async () => {
-    const summary = await runCollection();
-    const failures = summary.run.failures.map((f) => `${f.source?.name} / ${f.error?.test ?? f.error?.message}`);
-    expect(failures.sort()).toEqual([...KNOWN_DEVIATIONS].sort());
-    // Every request ran and every assertion was evaluated: a request that never got an answer fails none.
-    const expected = countCollection(JSON.parse(readFileSync(COLLECTION, 'utf8')).item);
-    expect(summary.run.stats.requests.total).toBe(expected.requests);
-    expect(summary.run.stats.assertions.total).toBe(expected.assertions);
-  }, 120_000);
-});
+if (COLLECTION) {
+  const collection = COLLECTION;
+  describe('Microsoft SCIM conformance collection', () => {
+    let server: ScimServer;
+    beforeAll(async () => {
+      server = await startScimServer();
+    });
+    afterAll(() => server.close());
+
+    it('fails exactly the two known user-PATCH-204 assertions', async () => {
+      const summary = await runCollection(server, collection);
+      const failures = summary.run.failures.map((f) => `${f.source?.name} / ${f.error?.test ?? f.error?.message}`);
+      expect(failures.sort()).toEqual([...KNOWN_DEVIATIONS].sort());
+      // Every request ran and every assertion was evaluated: a request that never got an answer fails none.
+      const expected = countCollection(JSON.parse(readFileSync(collection, 'utf8')).item);
+      expect(summary.run.stats.requests.total).toBe(expected.requests);
+      expect(summary.run.stats.assertions.total).toBe(expected.assertions);
+    }, 120_000);
+  });
+} else if (underCI) {
+  test('Microsoft SCIM conformance collection is present (required when CI is set)', () => {
+    throw new Error(MISSING);
+  });
+} else {
+  // One plain line in jest's default output, which lists neither skipped tests nor console calls compactly.
+  process.stderr.write(`SKIPPED conformance test: ${MISSING}\n`);
+  test.skip(`Microsoft SCIM conformance collection: ${MISSING}`, () => undefined);
+}

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
 import { freePort } from '../e2e/harness';
+import { FIXED_CODER_TOKEN, FIXED_SCIM_TOKEN, strongToken } from '../fixtures/tokens';
 
 /**
  * The Kubernetes manifests under config/kubernetes are checked against the code they deploy: ports, probe
@@ -62,7 +63,7 @@ const bridgeScopes = scopes.filter((s) => s.containers.some((c) => String(c.imag
 const bridgeContainers = bridgeScopes.flatMap((s) => s.containers.filter((c) => String(c.image).includes(BRIDGE_IMAGE)).map((container) => ({ ...s, container })));
 const ofKind = (kind: string, folder?: string) => manifests.filter((m) => m.doc.kind === kind && (folder === undefined || m.folder === folder));
 const labelsMatch = (selector: Node, labels: Node) => Object.entries(selector).every(([key, value]) => labels[key] === value);
-const REQUIRED_ONLY = { CODER_URL: 'http://127.0.0.1:1', CODER_SESSION_TOKEN: 'coder-token', SCIM_BEARER_TOKEN: 'scim-token' };
+const REQUIRED_ONLY = { CODER_URL: 'http://127.0.0.1:1', CODER_SESSION_TOKEN: FIXED_CODER_TOKEN, SCIM_BEARER_TOKEN: FIXED_SCIM_TOKEN };
 
 /** The environment a container would see: literal env, ConfigMaps it pulls in with envFrom (same folder). */
 function containerEnv(manifest: Manifest, container: Node): Record<string, string> {
@@ -90,6 +91,20 @@ function secretBehind(scope: PodScope, container: Node, path: string): { secretN
     if (typeof secret.secretName === 'string') return { secretName: secret.secretName, key: posix.basename(path), mode: Number(secret.defaultMode ?? 0o644) };
   }
   return undefined;
+}
+
+/** The URL the operator writes into secrets/redis-url (docs/operators.md): the Service of config/kubernetes/redis, with a password. */
+function kubernetesRedisUrl(): string {
+  const [service] = ofKind('Service', 'redis');
+  const namespace = String(ofKind('Kustomization', 'redis')[0].doc.namespace);
+  const port = nodes(node(service.doc.spec).ports)[0].port;
+  return `redis://:${strongToken('redis-password')}@${String(node(service.doc.metadata).name)}.${namespace}.svc.cluster.local:${String(port)}`;
+}
+
+/** The keys of the Secret `name` that the folder's kustomization generates from files ("key=path" or "path"). */
+function generatedSecretKeys(folder: string, name: string): string[] | undefined {
+  const generator = nodes(ofKind('Kustomization', folder)[0]?.doc.secretGenerator).find((g) => g.name === name);
+  return (generator?.files as string[] | undefined)?.map((source) => posix.basename(String(source).split('=')[0]));
 }
 
 describe('config/kubernetes manifests', () => {
@@ -137,7 +152,7 @@ describe('config/kubernetes manifests', () => {
   );
 
   test.each(bridgeContainers.map((c) => [`${c.manifest.file}:${String(c.container.name)}`, c] as const))(
-    '%s: every variable is one config.ts reads, and the values with the example Secret load as a valid config',
+    '%s: every variable is one config.ts reads, each secret file comes from the generated Secret, and the values load as a valid config',
     (_label, scope) => {
       const { manifest, container } = scope;
       const env = containerEnv(manifest, container);
@@ -149,24 +164,43 @@ describe('config/kubernetes manifests', () => {
         for (const name of Object.keys(env).filter((n) => n.endsWith('_FILE'))) {
           const behind = secretBehind(scope, container, env[name]);
           expect({ name, behind }).toEqual({ name, behind: expect.objectContaining({ secretName: expect.any(String) }) });
-          const secret = ofKind('Secret', manifest.folder).find((m) => node(m.doc.metadata).name === behind!.secretName);
-          const value = node(secret?.doc.stringData)[behind!.key];
-          expect({ name, value }).toEqual({ name, value: expect.any(String) });
+          const keys = generatedSecretKeys(manifest.folder, behind!.secretName);
+          expect({ name, key: behind!.key, generated: keys?.includes(behind!.key) }).toEqual({ name, key: behind!.key, generated: true });
           // Secret files are root-owned, group-owned by fsGroup when set: the non-root bridge must still read them.
           const readable = (behind!.mode & 0o004) !== 0 || ((behind!.mode & 0o040) !== 0 && scope.podSecurity.fsGroup !== undefined);
           expect({ name, readable }).toEqual({ name, readable: true });
+          // What the operator writes into secrets/ (docs/operators.md): a generated token, one per file.
           resolved[name] = join(secretDir, behind!.key);
-          writeFileSync(resolved[name], String(value));
+          writeFileSync(resolved[name], `${name === 'REDIS_URL_FILE' ? kubernetesRedisUrl() : strongToken(behind!.key)}\n`);
         }
         const config = loadConfig(resolved);
         expect(config.coder.token.length).toBeGreaterThan(0);
         expect(config.scim.tokens.length).toBeGreaterThan(0);
         if (env.ADMIN_TOKEN_FILE) expect(config.adminToken).toBeDefined();
+        expect(new URL(config.redis.url).password).not.toBe('');
       } finally {
         rmSync(secretDir, { recursive: true, force: true });
       }
     },
   );
+
+  test('no kustomization deploys a token: Secrets are generated from files under secrets/, which git ignores', () => {
+    expect(ofKind('Secret')).toEqual([]);
+    for (const folder of ['standalone', 'sidecar']) {
+      const generators = nodes(ofKind('Kustomization', folder)[0].doc.secretGenerator);
+      expect(generators.length).toBeGreaterThan(0);
+      const ignored = readFileSync(join(MANIFESTS, folder, 'secrets', '.gitignore'), 'utf8').split('\n');
+      expect(ignored).toEqual(expect.arrayContaining(['*', '!.gitignore']));
+      for (const generator of generators) {
+        expect(generator.literals).toBeUndefined();
+        expect(generator.envs).toBeUndefined();
+        for (const source of (generator.files as string[]).map(String)) {
+          const path = source.split('=').pop()!;
+          expect(path).toMatch(/^secrets\/[\w.-]+$/);
+        }
+      }
+    }
+  });
 
   test('every container runs as non-root, without privilege escalation, on a read-only root filesystem', () => {
     const containers = scopes.flatMap((s) => s.containers.map((container) => ({ file: s.manifest.file, security: { ...s.podSecurity, ...node(container.securityContext) } })));

@@ -6,8 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config';
+import { FIXED_CODER_TOKEN, FIXED_SCIM_TOKEN } from '../fixtures/tokens';
+import { REDIS_URL, testRedis } from '../redis';
 
 /**
  * No Docker engine runs here: the Dockerfile is read and its final stage's steps are performed by hand in a
@@ -65,7 +66,7 @@ const one = (stage: Stage, keyword: string) => {
   return found[0];
 };
 const healthcheckArgv: string[] = JSON.parse(/CMD (\[.*\])$/.exec(one(finalStage, 'HEALTHCHECK'))![1]);
-const minimalEnv = { CODER_URL: 'http://127.0.0.1:1', CODER_SESSION_TOKEN: 'coder-token', SCIM_BEARER_TOKEN: 'scim-token' };
+const minimalEnv = { CODER_URL: 'http://127.0.0.1:1', CODER_SESSION_TOKEN: FIXED_CODER_TOKEN, SCIM_BEARER_TOKEN: FIXED_SCIM_TOKEN };
 
 /** Runs the image's HEALTHCHECK command against a port; resolves to its exit code. */
 function healthcheck(port: number): Promise<number> {
@@ -192,7 +193,7 @@ describe('Dockerfile', () => {
       const prefix = `test-${randomUUID()}`;
       const child: ChildProcess = spawn('node', ['dist/main.js', 'serve'], {
         cwd: image,
-        env: { PATH: process.env.PATH, ...minimalEnv, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: prefix, LOG_LEVEL: 'warn' },
+        env: { PATH: process.env.PATH, ...minimalEnv, PORT: String(port), HOST: '127.0.0.1', REDIS_URL, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let stderr = '';
@@ -222,7 +223,7 @@ describe('Dockerfile', () => {
 
 /** Removes what a started bridge may have written under its test prefix. */
 async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true });
+  const redis = testRedis({ lazyConnect: true });
   await redis.connect();
   try {
     let cursor = '0';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
+import { strongToken } from '../fixtures/tokens';
 
 /** config/example.env documents every variable config.ts reads, and the defaults it shows are the code's. */
 
@@ -11,6 +12,8 @@ const assignments = lines.flatMap((line) => {
   return match ? [{ commented: match[1] === '#', name: match[2], value: match[3] }] : [];
 });
 const active = Object.fromEntries(assignments.filter((a) => !a.commented).map((a) => [a.name, a.value]));
+/** The active lines as an operator fills them in. */
+const withToken = { ...active, SCIM_BEARER_TOKEN: strongToken('scim') };
 
 describe('config/example.env', () => {
   test('names exactly the variables config.ts reads, each once', () => {
@@ -19,15 +22,16 @@ describe('config/example.env', () => {
     expect([...names].sort()).toEqual([...CONFIG_VARIABLES].sort());
   });
 
-  test('its active lines are a loadable configuration (the required variables, with placeholders)', () => {
+  test('its active lines are the required variables; the SCIM token placeholder must be replaced before it loads', () => {
     expect(Object.keys(active).sort()).toEqual(['CODER_SESSION_TOKEN', 'CODER_URL', 'SCIM_BEARER_TOKEN']);
-    expect(() => loadConfig(active)).not.toThrow();
+    expect(() => loadConfig(active)).toThrow(/^SCIM_BEARER_TOKEN is a placeholder/);
+    expect(() => loadConfig(withToken)).not.toThrow();
   });
 
   // *_FILE lines show example paths, not defaults; empty ones mean "unset by default".
   const shownDefaults = assignments.filter((a) => a.commented && a.value !== '' && !a.name.endsWith('_FILE'));
 
   test.each(shownDefaults.map((a) => [a.name, a.value] as const))('%s=%s is the default the code applies', (name, value) => {
-    expect(loadConfig({ ...active, [name]: value })).toEqual(loadConfig(active));
+    expect(loadConfig({ ...withToken, [name]: value })).toEqual(loadConfig(withToken));
   });
 });

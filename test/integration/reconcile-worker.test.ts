@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Queue, type Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { CoderClient } from '../../src/coder';
 import { createLogger } from '../../src/log';
 import { RECONCILE_QUEUE, type ReconcileJobData } from '../../src/queue/jobs';
@@ -16,6 +16,8 @@ import { ClaimIndex } from '../../src/store/claims';
 import type { ScimDocument } from '../../src/store/types';
 import { startCoderSim, type CoderSim } from '../coder-sim';
 import { deleteTestKeys, openTestStore, type TestStore } from './store-fixtures';
+import { testRedis } from '../redis';
+import { waitFor } from '../wait-for';
 
 /** The BullMQ worker end to end: producer -> queue -> worker -> reconcilers -> Coder simulator. */
 
@@ -41,7 +43,7 @@ beforeEach(async () => {
   t = openTestStore();
   sim = await startCoderSim();
   coder = new CoderClient({ url: sim.url, token: sim.token, timeoutMs: 5_000, retries: 0 });
-  bullmq = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null });
+  bullmq = testRedis({ maxRetriesPerRequest: null });
   producer = new ReconcileProducer(bullmq, t.prefix);
   inspector = new Queue<ReconcileJobData>(RECONCILE_QUEUE, { connection: bullmq, prefix: t.prefix });
   lines = [];
@@ -94,14 +96,6 @@ function seeded(seed: number): () => number {
     x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
     return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
   };
-}
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the condition');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function settled(): Promise<boolean> {

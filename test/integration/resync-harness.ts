@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { CoderClient } from '../../src/coder';
 import { createLogger } from '../../src/log';
 import { createMetrics, type Metrics } from '../../src/metrics';
@@ -19,6 +19,8 @@ import { UserReconciler } from '../../src/reconcile/user-reconciler';
 import { ClaimIndex } from '../../src/store/claims';
 import type { ScimDocument, SyncStatus } from '../../src/store/types';
 import { startCoderSim, type CoderSim } from '../coder-sim';
+import { testRedis } from '../redis';
+import { waitFor } from '../wait-for';
 import { deleteTestKeys, openTestStore, type TestStore } from './store-fixtures';
 
 /**
@@ -49,20 +51,12 @@ export interface ResyncHarness extends TestStore {
   close(): Promise<void>;
 }
 
-export async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what = 'the condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 export async function openResyncHarness(): Promise<ResyncHarness> {
   const testStore = openTestStore();
   const { store, redis, prefix } = testStore;
   const sim = await startCoderSim();
   const coder = new CoderClient({ url: sim.url, token: sim.token, timeoutMs: 5_000, retries: 0 });
-  const bullmq = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null });
+  const bullmq = testRedis({ maxRetriesPerRequest: null });
   const producer = new ReconcileProducer(bullmq, prefix);
   const reconcileQueue = new Queue<ReconcileJobData>(RECONCILE_QUEUE, { connection: bullmq, prefix });
   const resyncQueue = new ResyncQueue(bullmq, prefix);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { runResyncCommand } from '../../src/cli/resync';
 import { PERIODIC_RESYNC_SCHEDULER } from '../../src/queue/resync-queue';
+import { waitFor } from '../wait-for';
 import { openResyncHarness, type ResyncHarness } from './resync-harness';
 
 /** The resync queue: one full resync at a time, the periodic schedule, and the CLI that follows a job. */
@@ -38,8 +39,7 @@ test('a request made while a full resync runs returns the running one', async ()
   h.sim.setOptions({ latencyMs: 300 });
   await h.startResyncWorker();
   const first = await h.resyncQueue.request({ dryRun: false });
-  await new Promise((resolve) => setTimeout(resolve, 150));
-  expect((await h.resyncQueue.view(first.id))?.state).toBe('active');
+  await waitFor(async () => (await h.resyncQueue.view(first.id))?.state === 'active', 10_000, 'the resync to start');
   expect((await h.resyncQueue.request({ dryRun: false })).id).toBe(first.id);
   await h.waitForJob(first.id);
 });
@@ -73,7 +73,7 @@ test('the periodic resync is scheduled once however many replicas ask, and remov
 test('the periodic schedule runs full resyncs', async () => {
   await h.startResyncWorker();
   await h.resyncQueue.schedulePeriodic(200);
-  await new Promise((resolve) => setTimeout(resolve, 700));
+  await waitFor(async () => (await h.lastResync.read()) !== null, 10_000, 'a scheduled resync to finish');
   await h.resyncQueue.schedulePeriodic(0);
   const last = await h.lastResync.read();
   expect(last).toMatchObject({ ok: true, result: { checked: 1 } });

@@ -8,14 +8,18 @@ import type { Cluster, Redis } from 'ioredis';
 import { request } from 'undici';
 import { loadConfig, type Config } from '../../src/config';
 import { createApp } from '../../src/http/app';
+import { createHttpServer } from '../../src/http/server';
 import type { AuthLimit } from '../../src/http/auth-limiter';
 import type { ReadinessProbe } from '../../src/http/health';
 import { createLogger } from '../../src/log';
+import { createMetrics } from '../../src/metrics';
 import { RECONCILE_QUEUE, reconcileJobId } from '../../src/queue/jobs';
 import { ReconcileProducer } from '../../src/queue/producer';
 import { RedisStore } from '../../src/store/redis-store';
 import { createRedis } from '../../src/store/redis';
 import type { ResourceKind } from '../../src/store/types';
+import { strongToken } from '../fixtures/tokens';
+import { REDIS_URL } from '../redis';
 
 /**
  * A real bridge HTTP server for integration tests: real Redis under a random key prefix, a real
@@ -63,15 +67,18 @@ export interface ServerOptions {
   readiness?: ReadinessProbe;
   /** Collects the server's log lines (JSON text) here instead of discarding them. */
   logLines?: string[];
+  /** Serve /metrics (behind the admin token unless METRICS_OPEN). */
+  metrics?: boolean;
 }
 
 export async function startScimServer(options: ServerOptions = {}): Promise<ScimServer> {
   const prefix = `test-${randomUUID()}`;
-  const tokens = options.tokens ?? [`scim-${randomUUID()}`];
+  const tokens = options.tokens ?? [strongToken('scim')];
   const config = loadConfig({
     CODER_URL: 'http://127.0.0.1:9',
     CODER_SESSION_TOKEN: 'unused',
     SCIM_BEARER_TOKEN: tokens.join(','),
+    REDIS_URL,
     REDIS_PREFIX: prefix,
     LOG_LEVEL: 'silent',
     ...(options.adminToken && { ADMIN_TOKEN: options.adminToken }),
@@ -87,10 +94,11 @@ export async function startScimServer(options: ServerOptions = {}): Promise<Scim
   const store = new RedisStore(storeRedis, prefix);
   const producer = new ReconcileProducer(queueRedis, prefix);
   const queue = new Queue(RECONCILE_QUEUE, { connection: queueRedis, prefix });
-  const app = createApp({ config, store, producer, logger, admin: options.admin, authLimit: options.authLimit, readiness: options.readiness });
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
+  const metrics = options.metrics ? createMetrics({ defaultMetrics: false }) : undefined;
+  const app = createApp({ config, store, producer, logger, metrics, admin: options.admin, authLimit: options.authLimit, readiness: options.readiness });
+  // The production server (its timeouts and connection cap), listening on a free loopback port.
+  const server: Server = createHttpServer(config, app, logger);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   async function call(method: string, path: string, opts: RequestOptions = {}): Promise<ScimReply> {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { groupIndexKeys, StoreKeys, userIndexKeys } from '../../src/store/keys';
 import { RedisStore } from '../../src/store/redis-store';
 import type { GroupIndexFields, ScimDocument, UserIndexFields } from '../../src/store/types';
+import { testRedis } from '../redis';
 
 /** A store on the shared test Redis under a prefix of its own, and the means to remove exactly its keys. */
 export interface TestStore {
@@ -13,7 +14,7 @@ export interface TestStore {
 }
 
 export function openTestStore(): TestStore {
-  const redis = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1 });
+  const redis = testRedis({ maxRetriesPerRequest: 1 });
   const prefix = `test-${randomUUID()}`;
   return { redis, prefix, keys: new StoreKeys(prefix), store: new RedisStore(redis, prefix) };
 }

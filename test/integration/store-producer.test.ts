@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import { RECONCILE_QUEUE, reconcileJobId, type ReconcileJobData } from '../../src/queue/jobs';
 import { RECONCILE_JOB_OPTIONS, ReconcileProducer } from '../../src/queue/producer';
 import { deleteTestKeys } from './store-fixtures';
+import { testRedis } from '../redis';
 
 const prefix = `test-${randomUUID()}`;
-const connection = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null });
+const connection = testRedis({ maxRetriesPerRequest: null });
 const producer = new ReconcileProducer(connection, prefix);
 const inspector = new Queue<ReconcileJobData>(RECONCILE_QUEUE, { connection, prefix });
 

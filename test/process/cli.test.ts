@@ -1,9 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { startCoderSim, type CoderSim } from '../coder-sim';
 import { deleteKeys } from '../e2e/harness';
+import { FIXED_SCIM_TOKEN } from '../fixtures/tokens';
+import { REDIS_URL, testRedis } from '../redis';
 
 /** `coder-scim-bridge check` and the CLI's usage and configuration errors, run as a real process. */
 
@@ -27,7 +29,7 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
-const baseEnv = () => ({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.token, SCIM_BEARER_TOKEN: 'cli-test-token', REDIS_PREFIX: 'cli-test' });
+const baseEnv = () => ({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.token, SCIM_BEARER_TOKEN: FIXED_SCIM_TOKEN, REDIS_URL, REDIS_PREFIX: `cli-test-${randomUUID()}` });
 
 test('check prints one ok line per check and exits 0 against a healthy Coder and Redis', async () => {
   const result = await cli(['check'], baseEnv());
@@ -73,7 +75,12 @@ test('a bad configuration stops with one line per variable and exit code 2', asy
   const result = await cli(['serve'], { SCIM_BEARER_TOKEN: 'x', PORT: 'eighty' });
   expect(result.code).toBe(2);
   expect(result.stderr.trim().split('\n')).toEqual(
-    expect.arrayContaining(['configuration error: CODER_URL is required', 'configuration error: CODER_SESSION_TOKEN is required', expect.stringMatching(/^configuration error: PORT /)]),
+    expect.arrayContaining([
+      'configuration error: CODER_URL is required',
+      'configuration error: CODER_SESSION_TOKEN is required',
+      expect.stringMatching(/^configuration error: PORT /),
+      expect.stringMatching(/^configuration error: SCIM_BEARER_TOKEN must be at least 32 characters/),
+    ]),
   );
 });
 
@@ -83,8 +90,18 @@ test('an unknown command prints the usage and exits 2', async () => {
   expect(result.stderr).toContain('usage: coder-scim-bridge');
 });
 
+test('policy check: exit 0 for the shipped example without any configuration, 1 with a bad file, 2 without a file', async () => {
+  const ok = await cli(['policy', 'check', 'config/access-policy.example.yaml'], {});
+  expect(ok.code).toBe(0);
+  expect(ok.stdout).toMatch(/^ok config\/access-policy\.example\.yaml: 5 rules/);
+  const bad = await cli(['policy', 'check', 'package.json'], {});
+  expect(bad.code).toBe(1);
+  expect(bad.stdout.trim().split('\n')[0]).toMatch(/^package\.json:\d+: /);
+  expect((await cli(['policy', 'check'], {})).code).toBe(2);
+});
+
 test('log lines written asynchronously are all flushed when the process exits on SIGTERM', async () => {
-  const prefix = `cli-flush-${process.pid}`;
+  const prefix = `cli-flush-${randomUUID()}`;
   const child = spawn(TSX, ['src/main.ts', 'serve'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...baseEnv(), PORT: '0', HOST: '127.0.0.1', REDIS_PREFIX: prefix },
@@ -99,7 +116,7 @@ test('log lines written asynchronously are all flushed when the process exits on
   const events = stdout.trim().split('\n').map((line) => JSON.parse(line).event);
   expect(events).toEqual(expect.arrayContaining(['redis_connected', 'listening', 'shutdown', 'stopped']));
   expect(events[events.length - 1]).toBe('stopped');
-  const redis = new Redis();
+  const redis = testRedis();
   await deleteKeys(redis, prefix);
   redis.disconnect();
 }, 60_000);

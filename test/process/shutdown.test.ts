@@ -1,10 +1,12 @@
 import { connect, type Socket } from 'node:net';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RECONCILE_QUEUE } from '../../src/queue/jobs';
 import type { AppliedUser } from '../../src/store/types';
 import { spawnBridge, type BridgeProcess } from '../e2e/bridge-process';
-import { oktaUser, REDIS_URL, startE2E, type E2E } from '../e2e/harness';
+import { oktaUser, startE2E, type E2E } from '../e2e/harness';
+import { testRedis } from '../redis';
+import { waitFor } from '../wait-for';
 
 /**
  * The bridge as a real process, stopped the two ways Kubernetes stops a pod. SIGTERM: requests in flight are
@@ -24,12 +26,14 @@ let queue: Queue;
 beforeEach(async () => {
   e2e = await startE2E({
     sim: { latencyMs: CODER_LATENCY_MS },
+    // After SIGKILL the reconciles that were running are retried once their lock expires: 2 s, not 10 s.
+    env: { WORKER_LOCK_DURATION: '2s' },
     launch: async (env) => {
       bridge = await spawnBridge(env);
       return bridge;
     },
   });
-  queueRedis = new Redis(REDIS_URL);
+  queueRedis = testRedis();
   queue = new Queue(RECONCILE_QUEUE, { connection: queueRedis, prefix: e2e.prefix });
 });
 
@@ -39,12 +43,17 @@ afterEach(async () => {
   await e2e.close();
 });
 
-async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((done) => setTimeout(done, 20));
-  }
+/** Whether a new connection to the bridge is refused: once it is, the shutdown has begun. */
+function refusesConnections(): Promise<boolean> {
+  const { hostname, port } = new URL(e2e.bridge.origin ?? '');
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
 }
 
 async function createUsers(tag: string, count: number): Promise<string[]> {
@@ -87,14 +96,14 @@ function slowPost(path: string, body: unknown): { headersSent: Promise<void>; fi
 
 test('SIGTERM: in-flight requests are answered, active reconciles finish, exit 0 within 25 s; the rest resumes after restart', async () => {
   await createUsers('term', 20);
-  await until(async () => (await queue.getActiveCount()) > 0);
+  await waitFor(async () => (await queue.getActiveCount()) > 0, 20_000, 'an active reconcile', 20);
   const slow = slowPost('/Users', oktaUser('in.flight@example.com', 'In', 'Flight'));
   await slow.headersSent;
   const activeAtSignal = (await queue.getActive()).map((job) => job.data as { kind: string; id: string });
   expect(activeAtSignal.length).toBeGreaterThan(0);
 
   const exit = bridge.terminate();
-  await new Promise((done) => setTimeout(done, 300));
+  await waitFor(refusesConnections, 10_000, 'the bridge to stop accepting connections', 20);
   const inFlight = await slow.finish();
   expect(inFlight.status).toBe(201);
   expect(inFlight.body.userName).toBe('in.flight@example.com');
@@ -116,7 +125,7 @@ test('SIGKILL mid-reconcile loses nothing: after a restart Coder converges', asy
   const ids = await createUsers('kill', 12);
   const group = await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Killed Mid Flight', members: ids.map((value) => ({ value })) });
   expect(group.status).toBe(201);
-  await until(async () => e2e.sim.writeCalls() >= 2 && (await queue.getActiveCount()) > 0);
+  await waitFor(async () => e2e.sim.writeCalls() >= 2 && (await queue.getActiveCount()) > 0, 20_000, 'reconciles writing to Coder', 20);
   await bridge.kill();
   const writesBeforeKill = e2e.sim.writeCalls();
   expect(Object.keys(e2e.actualInCoder().users).length).toBeLessThan(12);

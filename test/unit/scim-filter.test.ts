@@ -120,6 +120,8 @@ describe('compileFilter: indexed lookups', () => {
     ['emails.value eq "a@x.com"', { attribute: 'email', value: 'a@x.com' }],
     ['emails eq "a@x.com"', { attribute: 'email', value: 'a@x.com' }],
     ['active eq true and userName eq "u"', { attribute: 'userName', value: 'u' }],
+    ['displayName eq "x"', { attribute: 'displayName', value: 'x' }],
+    ['userName sw "Ab"', { attribute: 'userNamePrefix', value: 'Ab' }],
   ])('User %s', (filter, lookup) => {
     expect(compileFilter(filter, 'User').lookup).toEqual(lookup);
   });
@@ -137,7 +139,8 @@ describe('compileFilter: indexed lookups', () => {
     'userName co "u"',
     'userName eq "u" or externalId eq "e"',
     'not (userName eq "u")',
-    'displayName eq "x"',
+    'displayName co "x"',
+    'userName ew "u"',
     'emails[type eq "work"]',
     'emails.type eq "work"',
   ])('no lookup for User %s', (filter) => {
