@@ -136,6 +136,17 @@ async function main(): Promise<void> {
       return replies.find((reply) => reply.status === 429) ?? replies[0];
     });
 
+    // The edge classes (issue-9a's fixes), at the sizes the issue reports.
+    await attack('IdP lockout', '25 requests without a token, then the valid token', 200, async () => {
+      for (let i = 0; i < 25; i++) await (await request(`${server.origin}/scim/v2/Users`)).body.text();
+      return call('GET', '/Users?count=1');
+    });
+    await attack('bad %-encoding', 'GET /Users/%E0%A4%A', 400, () => call('GET', '/Users/%E0%A4%A'));
+    await attack('Host header', 'GET /Users/:id with Host: evil.example', 200, async () => {
+      const reply = await request(`${server.origin}/scim/v2/Users/${user.id}`, { headers: { authorization: `Bearer ${tokens[0]}`, host: 'evil.example' } });
+      return { status: reply.statusCode, headers: reply.headers, text: await reply.body.text() };
+    }, (reply) => (reply.text.includes('evil.example') ? 'meta.location names evil.example' : 'meta.location ignores the Host header'));
+
     process.stdout.write(`\nnpm run bench:hostile (${new Date().toISOString()}, load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')})\n\n${format()}\n`);
   } finally {
     redis.disconnect();

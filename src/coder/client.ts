@@ -1,5 +1,6 @@
 import { CoderApiError, isNotFound } from './errors';
-import { CoderTransport, type CoderTransportOptions } from './transport';
+import { readGroupSummary, type GroupSummary } from './group-summary';
+import { CoderTransport, type CoderTransportOptions, type ResponseBody } from './transport';
 import type {
   AssignableRole,
   BuildInfo,
@@ -36,6 +37,27 @@ export type AddOrgMemberResult = { alreadyMember: false; member: OrganizationMem
 
 const ALREADY_ORG_MEMBER = 'Organization member already exists in this organization';
 const DEFAULT_PAGE_SIZE = 500;
+/**
+ * A group PATCH answers with the whole group, every member included (15 MB at 50,000 members). The bridge needs
+ * none of it: an answer up to this size is read and dropped (the connection stays open for the next call),
+ * a larger one is cut off unread (one new connection costs less than receiving it).
+ */
+const DRAIN_LIMIT_BYTES = 256 * 1024;
+
+function drain(body: ResponseBody): Promise<unknown> {
+  return body.dump({ limit: DRAIN_LIMIT_BYTES });
+}
+
+/** UTF-8 text chunks; a character split between two chunks is decoded whole. */
+async function* decoded(body: ResponseBody): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  for await (const chunk of body) yield decoder.decode(chunk as Uint8Array, { stream: true });
+  yield decoder.decode();
+}
+
+function summarise(body: ResponseBody): Promise<GroupSummary> {
+  return readGroupSummary(decoded(body));
+}
 
 /** Typed Coder API v2 calls used by the bridge. Knows nothing of SCIM. */
 export class CoderClient {
@@ -177,23 +199,32 @@ export class CoderClient {
     return this.http.call('GET', '/api/v2/organizations/{organization}/groups', { params: { organization } });
   }
 
-  /** Exact, case-sensitive name. */
-  groupByName(organization: string, name: string): Promise<Group | null> {
-    return nullIfNotFound(
-      this.http.call<Group>('GET', '/api/v2/organizations/{organization}/groups/{groupName}', { params: { organization, groupName: name } }),
-    );
-  }
-
   group(id: string): Promise<Group | null> {
     return nullIfNotFound(this.http.call<Group>('GET', '/api/v2/groups/{group}', { params: { group: id } }));
+  }
+
+  /** The group's fields and member ids, streamed out of Coder's answer (see group-summary.ts); null on 404. */
+  groupSummary(id: string): Promise<GroupSummary | null> {
+    return nullIfNotFound(this.http.call<GroupSummary>('GET', '/api/v2/groups/{group}', { params: { group: id }, read: summarise }));
+  }
+
+  /** Exact, case-sensitive name. */
+  groupSummaryByName(organization: string, name: string): Promise<GroupSummary | null> {
+    return nullIfNotFound(
+      this.http.call<GroupSummary>('GET', '/api/v2/organizations/{organization}/groups/{groupName}', {
+        params: { organization, groupName: name },
+        read: summarise,
+      }),
+    );
   }
 
   createGroup(organization: string, body: CreateGroupRequest): Promise<Group> {
     return this.http.call('POST', '/api/v2/organizations/{organization}/groups', { params: { organization }, body });
   }
 
-  patchGroup(id: string, body: PatchGroupRequest): Promise<Group> {
-    return this.http.call('PATCH', '/api/v2/groups/{group}', { params: { group: id }, body });
+  /** Coder's answer (the whole group) is not read: what was sent is what Coder now holds. */
+  async patchGroup(id: string, body: PatchGroupRequest): Promise<void> {
+    await this.http.call('PATCH', '/api/v2/groups/{group}', { params: { group: id }, body, read: drain });
   }
 
   async deleteGroup(id: string): Promise<void> {

@@ -39,7 +39,14 @@ export interface CallOptions {
   params?: Record<string, string>;
   query?: Record<string, string | number | undefined>;
   body?: unknown;
+  /**
+   * Reads a 2xx answer in place of `JSON.parse` of the whole text: to drain an answer the bridge does not need,
+   * or to stream out the few fields it does. Error answers are always parsed (they are small).
+   */
+  read?: (body: ResponseBody) => Promise<unknown>;
 }
+
+export type ResponseBody = Dispatcher.ResponseData['body'];
 
 const DEFAULT_RETRIES = 2;
 const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 200, capMs: 2_000 };
@@ -95,7 +102,7 @@ export class CoderTransport {
         const path = this.pathFor(template, options);
         // Coder keys its limit by the path without the query string.
         await this.options.pacer?.acquire(path.split('?')[0], this.options.token);
-        return await this.attempt<T>(site, path, options.body);
+        return await this.attempt<T>(site, path, options);
       } catch (err) {
         if (attempt + 1 >= attempts || !isTransient(err) || isRateLimited(err)) throw err;
         const delayMs = backoffDelay(attempt, this.backoff);
@@ -121,7 +128,7 @@ export class CoderTransport {
     return `${this.basePath}${path}${queryString ? `?${queryString}` : ''}`;
   }
 
-  private async attempt<T>(site: CallSite, path: string, body: unknown): Promise<T> {
+  private async attempt<T>(site: CallSite, path: string, { body, read }: CallOptions): Promise<T> {
     const started = performance.now();
     let status = 0;
     try {
@@ -133,9 +140,11 @@ export class CoderTransport {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
-      const text = await response.body.text();
       status = response.statusCode;
-      if (status >= 200 && status < 300) return this.parseSuccess<T>(site, status, text);
+      const success = status >= 200 && status < 300;
+      if (success && read) return (await read(response.body)) as T;
+      const text = await response.body.text();
+      if (success) return this.parseSuccess<T>(site, status, text);
       throw this.errorFrom(site, status, text, response.headers['retry-after']);
     } catch (err) {
       if (err instanceof CoderApiError) throw err;

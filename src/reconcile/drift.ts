@@ -34,6 +34,8 @@ export interface ManagedGroup {
   /** SCIM user ids of the desired members. */
   memberIds: string[];
   sync: SyncStatus<AppliedGroupState> | null;
+  /** The Coder ids in the group's applied-members hash, when the sync status says it is the record (membersTracked). */
+  appliedMemberCoderIds?: string[];
 }
 
 export interface CoderSnapshot {
@@ -145,13 +147,15 @@ function sameMembers(a: string[], b: string[]): boolean {
   return set.size === new Set(b).size && b.every((id) => set.has(id));
 }
 
-function groupDifferences(stored: AppliedGroupState | undefined, real: AppliedGroupState | undefined): GroupDifference[] {
+function groupDifferences(group: ManagedGroup, real: AppliedGroupState | undefined): GroupDifference[] {
+  const stored = group.sync?.applied;
   if (!stored) return [];
   if (!real) return ['missing'];
   const differences: GroupDifference[] = [];
   if (stored.name !== real.name) differences.push('name');
   if (stored.displayName !== real.displayName) differences.push('displayName');
-  if (!sameMembers(stored.memberCoderIds, real.memberCoderIds)) differences.push('members');
+  const storedMembers = group.appliedMemberCoderIds ?? stored.memberCoderIds ?? [];
+  if (!sameMembers(storedMembers, real.memberCoderIds ?? [])) differences.push('members');
   return differences;
 }
 
@@ -213,7 +217,7 @@ export function computeDrift(managed: { users: ManagedUser[]; groups: ManagedGro
       drift.unplannable.push(unplannable('group', group.id, err));
       continue;
     }
-    const differences = groupDifferences(stored, real);
+    const differences = groupDifferences(group, real);
     if (differences.length > 0 || operations.length > 0) drift.groups.push({ kind: 'group', id: group.id, differences, operations, real });
   }
 

@@ -1,17 +1,26 @@
 import type { CoderClient } from '../coder/client';
 import { CoderApiError, isNotFound } from '../coder/errors';
-import type { Group } from '../coder/types';
 import type { StoredResource } from '../store/types';
 import { firstFreeName, isConflict, takeClaim, type AdoptionPolicy } from './adoption';
 import { groupAdoption } from './adoption-rules';
 import { ReconcileError } from './errors';
-import { GROUP_NAME_MAX, mapGroup } from './mapping';
-import { planGroup, type AppliedGroupState, type AppliedUserState, type DesiredGroupState, type GroupOperation, type PlanContext } from './plan';
+import { GROUP_NAME_MAX, mapGroup, type DesiredGroup } from './mapping';
+import { emptyMemberPlan, landedCoderId, memberBatches, memberCount, planMemberChanges, type MemberChangePlan } from './member-plan';
+import { memberDelta, planGroupFields, type AppliedGroupState, type AppliedUserState, type GroupFields, type PlanContext } from './plan';
 import { reconcileResource, type Progress, type ReconcileDeps, type ReconcileOptions, type ReconcileResult, type Reconciler } from './reconcile-resource';
 
 const MAX_ROUNDS = 5;
 /** Coder rolls the whole PATCH back when one added user is already a member. */
 const DUPLICATE_MEMBER = 'Cannot add the same user to a group twice!';
+/** Coder's 400 for an id that is not (or no longer) a member of the group's organization (the group's name follows). */
+const NOT_ORG_MEMBER = 'User must be a member of organization ';
+/** Member changes, or members, read per Redis round trip: bounded replies, so no read blocks the event loop. */
+const READ_PAGE = 1_000;
+/**
+ * User ids per Coder PATCH. Coder documents no body limit (coder-api.md §4.4); 2,000 ids is an 80 KB body and one
+ * database transaction of 2,000 inserts, far from any proxy's or Postgres' limits, and 25 calls for 50,000 members.
+ */
+export const MEMBERS_PER_PATCH = 2_000;
 
 export interface GroupReconcilerDeps extends ReconcileDeps {
   coder: CoderClient;
@@ -21,12 +30,37 @@ export interface GroupReconcilerDeps extends ReconcileDeps {
   adoption: AdoptionPolicy;
 }
 
-type Step = 'continue' | 'replan';
+/** `full`: the record of what Coder holds cannot be trusted, diff the whole group against Coder's real members. */
+type Step = 'done' | 'replan' | 'full';
+
+interface MemberLists {
+  add_users: string[];
+  remove_users: string[];
+}
 
 function isDuplicateMember(err: unknown): boolean {
   return err instanceof CoderApiError && err.status === 400 && err.message === DUPLICATE_MEMBER;
 }
 
+function isNotOrgMember(err: unknown): boolean {
+  return err instanceof CoderApiError && err.status === 400 && err.message.startsWith(NOT_ORG_MEMBER);
+}
+
+function hasFields(fields: GroupFields): boolean {
+  return fields.name !== undefined || fields.display_name !== undefined;
+}
+
+/** The applied group without any member record: what is written while the members are being diffed whole. */
+function untracked({ coderId, name, displayName, mappedName }: AppliedGroupState): AppliedGroupState {
+  return { coderId, name, displayName, ...(mappedName === undefined ? {} : { mappedName }) };
+}
+
+/**
+ * Groups. A member change is applied from the store's record of member changes (O(change): only the changed
+ * members' Coder ids are looked up, one PATCH, the applied-members hash updated per member). The whole group is
+ * diffed against Coder's real member list only to recover: a group just created or adopted, a record written by
+ * an earlier version or a resync, and Coder disagreeing (a duplicate add, a member no longer in the organization).
+ */
 export class GroupReconciler implements Reconciler {
   constructor(private readonly deps: GroupReconcilerDeps) {}
 
@@ -40,72 +74,191 @@ export class GroupReconciler implements Reconciler {
   }
 
   private async converge(id: string, stored: StoredResource | null, progress: Progress<AppliedGroupState>): Promise<void> {
-    const desired: DesiredGroupState | null = stored ? { ...mapGroup(stored.doc), memberCoderIds: await this.memberCoderIds(id) } : null;
+    const desired = stored ? mapGroup(stored.doc) : null;
+    /** Coder's members, when this run just learnt them (a created or adopted group). */
+    let realMembers: string[] | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const operations = planGroup(desired, progress.applied, this.deps.ctx);
-      // Only a group that needs a Coder call fails for want of a licence: a deleted, never-applied one is simply done.
-      if (operations.length > 0 && !this.deps.groupsLicensed) {
-        throw new ReconcileError('unlicensed', "Coder groups need the template_rbac feature (a Premium licence): this group is not provisioned", true);
+      const applied = progress.applied;
+      if (!desired) {
+        if (applied) await this.deleteGroup(applied, progress);
+        return;
       }
-      if (await this.applyAll(id, desired, operations, progress)) return;
+      if (!applied) {
+        realMembers = await this.createOrAdopt(id, desired, progress);
+        continue;
+      }
+      const step = applied.membersTracked ? await this.applyChanges(id, desired, progress) : await this.applyFullDiff(id, desired, progress, realMembers);
+      realMembers = undefined;
+      if (step === 'done') return;
+      if (step === 'full' && progress.applied) progress.applied = untracked(progress.applied);
     }
     throw new ReconcileError('not_converging', `Coder kept disagreeing with the plan for group ${id}`, false);
   }
 
-  /**
-   * The Coder ids of the members that are in Coder and in the organization. The others are skipped, not
-   * dropped: their user reconcile re-queues this group once they land.
-   */
-  private async memberCoderIds(id: string): Promise<string[]> {
-    const { store } = this.deps;
-    const memberIds = await store.memberIds(id);
-    const syncs = await store.getSyncs<AppliedUserState>('user', memberIds);
-    return syncs.flatMap((sync) => (sync?.applied?.orgMember && !sync.deleted ? [sync.applied.coderId] : []));
+  /** Only a group that needs a Coder call fails for want of a licence: a deleted, never-applied one is simply done. */
+  private requireLicence(): void {
+    if (this.deps.groupsLicensed) return;
+    throw new ReconcileError('unlicensed', "Coder groups need the template_rbac feature (a Premium licence): this group is not provisioned", true);
   }
 
-  private async applyAll(id: string, desired: DesiredGroupState | null, operations: GroupOperation[], progress: Progress<AppliedGroupState>): Promise<boolean> {
-    for (const operation of operations) {
-      progress.operations.push(operation.op);
-      if ((await this.apply(id, desired, operation, progress)) === 'replan') return false;
+  private async deleteGroup(applied: AppliedGroupState, progress: Progress<AppliedGroupState>): Promise<void> {
+    this.requireLicence();
+    progress.operations.push('deleteGroup');
+    try {
+      await this.deps.coder.deleteGroup(applied.coderId);
+    } catch (err) {
+      // Already deleted outside the bridge: done.
+      if (!isNotFound(err)) throw err;
     }
-    return true;
+    progress.applied = undefined;
   }
 
-  private async apply(id: string, desired: DesiredGroupState | null, operation: GroupOperation, progress: Progress<AppliedGroupState>): Promise<Step> {
-    const { coder } = this.deps;
-    if (operation.op === 'createGroup') {
-      progress.applied = await this.createOrAdopt(id, operation, desired!.name, progress);
+  /**
+   * The changes recorded since the last apply, a page at a time; a PATCH goes out whenever the next page could
+   * overfill it, and each PATCH's members are settled (applied hash and change entries) right after it.
+   */
+  private async applyChanges(id: string, desired: DesiredGroup, progress: Progress<AppliedGroupState>): Promise<Step> {
+    const { store } = this.deps;
+    let fields = planGroupFields(desired, progress.applied!);
+    let plan = emptyMemberPlan();
+    // SCAN may return an entry twice; applying it twice would add a member twice.
+    const seen = new Set<string>();
+    let cursor = '0';
+    do {
+      const page = await store.scanMemberChanges(id, cursor, READ_PAGE);
+      cursor = page.cursor;
+      const fresh = page.items.filter(([userId]) => !seen.has(userId) && seen.add(userId));
+      // A change adds and removes at most one id each.
+      if (memberCount(plan) + 2 * fresh.length > MEMBERS_PER_PATCH) {
+        const step = await this.flush(id, plan, fields, desired, progress);
+        if (step !== 'done') return step;
+        [plan, fields] = [emptyMemberPlan(), {}];
+      }
+      const states = await store.memberStates<AppliedUserState>(id, fresh.map(([userId]) => userId));
+      planMemberChanges(plan, states.map((state, i) => ({ state, stamp: fresh[i][1] })));
+    } while (cursor !== '0');
+    return this.flush(id, plan, fields, desired, progress);
+  }
+
+  private async flush(id: string, plan: MemberChangePlan, fields: GroupFields, desired: DesiredGroup, progress: Progress<AppliedGroupState>): Promise<Step> {
+    if (memberCount(plan) > 0 || hasFields(fields)) {
+      const step = await this.patch({ add_users: plan.add_users, remove_users: plan.remove_users }, fields, desired, progress, false);
+      if (step !== 'done') return step;
+    }
+    if (plan.set.length + plan.unset.length + plan.settled.length > 0) await this.deps.store.settleMembers(id, plan);
+    return 'done';
+  }
+
+  /**
+   * The whole desired member list against Coder's real one, in PATCHes of MEMBERS_PER_PATCH; then the applied
+   * hash is replaced whole and the changes read before the diff are settled (newer ones stay for the next run).
+   */
+  private async applyFullDiff(id: string, desired: DesiredGroup, progress: Progress<AppliedGroupState>, realMembers: string[] | undefined): Promise<Step> {
+    const { store, coder } = this.deps;
+    // Until the diff is done, a failure records "diff again", never a member list that may be half applied.
+    progress.applied = untracked(progress.applied!);
+    const changes = await this.readChanges(id);
+    const real = realMembers ?? (await coder.groupSummary(progress.applied.coderId))?.memberIds;
+    if (real === undefined) {
+      // Deleted outside the bridge: created (or adopted) again.
+      progress.applied = undefined;
       return 'replan';
     }
+    const { landed, waiting } = await this.readDesiredMembers(id);
+    const delta = memberDelta(
+      landed.map(([, coderId]) => coderId),
+      real,
+    );
+    const { add_users } = delta;
+    const remove_users = await this.removable(delta.remove_users);
+    let fields = planGroupFields(desired, progress.applied);
+    const batches = memberBatches(add_users, remove_users, MEMBERS_PER_PATCH);
+    if (batches.length === 0 && hasFields(fields)) batches.push({ add_users: [], remove_users: [] });
+    for (const batch of batches) {
+      const step = await this.patch(batch, fields, desired, progress, true);
+      if (step !== 'done') return step;
+      fields = {};
+    }
+    await store.replaceAppliedMembers(id, landed);
+    const waitingIds = new Set(waiting);
+    const settled = [...changes].filter(([userId]) => !waitingIds.has(userId));
+    for (let i = 0; i < settled.length; i += READ_PAGE) await store.settleMembers(id, { set: [], unset: [], settled: settled.slice(i, i + READ_PAGE) });
+    await store.markMembersWaiting(id, waiting);
+    progress.applied = { ...progress.applied!, membersTracked: true };
+    return 'done';
+  }
+
+  /**
+   * The bridge removes only the grants it may manage: members that are Coder users of SCIM users (claimed).
+   * Others, such as the existing members of an adopted group, privileged accounts among them, stay.
+   */
+  private async removable(coderIds: string[]): Promise<string[]> {
+    const removable: string[] = [];
+    for (let i = 0; i < coderIds.length; i += READ_PAGE) {
+      const page = coderIds.slice(i, i + READ_PAGE);
+      const holders = await this.deps.claims.holders('user', page);
+      page.forEach((coderId, j) => {
+        if (holders[j] !== null) removable.push(coderId);
+      });
+    }
+    return removable;
+  }
+
+  private async readChanges(id: string): Promise<Map<string, string>> {
+    const changes = new Map<string, string>();
+    let cursor = '0';
+    do {
+      const page = await this.deps.store.scanMemberChanges(id, cursor, READ_PAGE);
+      cursor = page.cursor;
+      for (const [userId, stamp] of page.items) changes.set(userId, stamp);
+    } while (cursor !== '0');
+    return changes;
+  }
+
+  /** The desired members in Coder (SCIM id, Coder id), and those waiting for their user to land. */
+  private async readDesiredMembers(id: string): Promise<{ landed: [string, string][]; waiting: string[] }> {
+    const { store } = this.deps;
+    const landed: [string, string][] = [];
+    const waiting: string[] = [];
+    const seen = new Set<string>();
+    let cursor = '0';
+    do {
+      const page = await store.scanMembers(id, cursor, READ_PAGE);
+      cursor = page.cursor;
+      const fresh = page.items.filter((userId) => !seen.has(userId) && seen.add(userId));
+      const syncs = await store.getSyncs<AppliedUserState>('user', fresh);
+      fresh.forEach((userId, i) => {
+        const coderId = landedCoderId(syncs[i]);
+        if (coderId === undefined) waiting.push(userId);
+        else landed.push([userId, coderId]);
+      });
+    } while (cursor !== '0');
+    return { landed, waiting };
+  }
+
+  /**
+   * One PATCH; Coder's answer is not read. A rename that clashes moves on to the next suffix. A duplicate add
+   * means Coder moved on meanwhile: diff again. A member outside the organization is worth a full diff when the
+   * record was trusted; when the full diff itself sent it, the user's own record is wrong and the 400 stands.
+   */
+  private async patch(members: MemberLists, fields: GroupFields, desired: DesiredGroup, progress: Progress<AppliedGroupState>, fullDiff: boolean): Promise<Step> {
+    const { coder } = this.deps;
     const applied = progress.applied!;
+    this.requireLicence();
+    progress.operations.push('patchGroup');
+    const body = { ...members, ...(fields.display_name === undefined ? {} : { display_name: fields.display_name }) };
+    const send = async (name: string | undefined) => {
+      await coder.patchGroup(applied.coderId, name === undefined ? body : { ...body, name });
+      return name;
+    };
     try {
-      if (operation.op === 'deleteGroup') {
-        await coder.deleteGroup(applied.coderId);
-        progress.applied = undefined;
-        return 'continue';
-      }
-      const { name, ...rest } = operation;
-      const { removable, kept } = await this.splitRemovals(rest.remove_users);
-      const forget = (members: string[]) => members.filter((memberId) => !kept.has(memberId));
-      if (name === undefined && rest.display_name === undefined && rest.add_users.length === 0 && removable.length === 0) {
-        progress.applied = { ...applied, memberCoderIds: forget(applied.memberCoderIds) };
-        return 'continue';
-      }
-      const patch = (newName: string | undefined) =>
-        coder.patchGroup(applied.coderId, { ...rest, remove_users: removable, ...(newName === undefined ? {} : { name: newName }) });
-      const group = name === undefined ? await patch(undefined) : await firstFreeName(name, GROUP_NAME_MAX, patch);
-      const next = this.appliedFrom(group, desired?.name ?? applied.mappedName);
-      progress.applied = { ...next, memberCoderIds: forget(next.memberCoderIds) };
-      return 'continue';
+      const name = fields.name === undefined ? await send(undefined) : await firstFreeName(fields.name, GROUP_NAME_MAX, send);
+      progress.applied = { ...applied, name: name ?? applied.name, displayName: fields.display_name ?? applied.displayName, mappedName: desired.name };
+      return 'done';
     } catch (err) {
-      if (isDuplicateMember(err)) {
-        // Someone added a member in Coder meanwhile: plan again against Coder's real member list.
-        const real = await coder.group(applied.coderId);
-        progress.applied = real ? this.appliedFrom(real, applied.mappedName) : undefined;
-        return 'replan';
-      }
+      if (isDuplicateMember(err) || (isNotOrgMember(err) && !fullDiff)) return 'full';
       if (!isNotFound(err)) throw err;
-      // Deleted outside the bridge: a desired group is created (or adopted) again, a deleted one is done.
+      // Deleted outside the bridge: a desired group is created (or adopted) again.
       progress.applied = undefined;
       return 'replan';
     }
@@ -114,17 +267,22 @@ export class GroupReconciler implements Reconciler {
   /**
    * On 409 the Coder group with that name is another SCIM group's (then the next suffix is tried), or an existing
    * group, adopted only when ADOPT_GROUPS lists it: otherwise a permanent conflict that leaves it untouched.
+   * Returns Coder's members of the group, which the full diff that follows starts from.
    */
-  private createOrAdopt(id: string, operation: Extract<GroupOperation, { op: 'createGroup' }>, mappedName: string, progress: Progress<AppliedGroupState>): Promise<AppliedGroupState> {
-    const { coder, claims } = this.deps;
-    return firstFreeName(operation.name, GROUP_NAME_MAX, async (name) => {
+  private async createOrAdopt(id: string, desired: DesiredGroup, progress: Progress<AppliedGroupState>): Promise<string[]> {
+    const { coder, ctx, claims } = this.deps;
+    this.requireLicence();
+    progress.operations.push('createGroup');
+    let members: string[] = [];
+    progress.applied = await firstFreeName(desired.name, GROUP_NAME_MAX, async (name): Promise<AppliedGroupState> => {
       try {
-        const group = await coder.createGroup(operation.orgId, { name, display_name: operation.display_name });
+        const group = await coder.createGroup(ctx.orgId, { name, display_name: desired.displayName });
         progress.createdCoderIds.push(group.id);
-        return this.appliedFrom(group, mappedName);
+        members = group.members.map((member) => member.id);
+        return { coderId: group.id, name: group.name, displayName: group.display_name, mappedName: desired.name };
       } catch (err) {
         if (!isConflict(err)) throw err;
-        const existing = await coder.groupByName(operation.orgId, name);
+        const existing = await coder.groupSummaryByName(ctx.orgId, name);
         if (!existing) throw new ReconcileError('not_converging', `Coder answered 409 for group "${name}" but holds no group of that name`, false);
         // A group another SCIM group claims is the bridge's own (a suffix resolves the clash, see takeClaim); an
         // unclaimed one existed before the bridge, and only ADOPT_GROUPS lets the bridge take it over.
@@ -132,26 +290,11 @@ export class GroupReconciler implements Reconciler {
           const verdict = groupAdoption(existing, this.deps.adoption.groups);
           if (!verdict.adopt) throw new ReconcileError('conflict', verdict.reason, true);
         }
-        if ((await takeClaim(this.deps, 'group', existing.id, id)).taken) return this.appliedFrom(existing, mappedName);
-        throw err;
+        if (!(await takeClaim(this.deps, 'group', existing.id, id)).taken) throw err;
+        members = existing.memberIds;
+        return { coderId: existing.id, name: existing.name, displayName: existing.display_name, mappedName: desired.name };
       }
     });
-  }
-
-  /**
-   * The bridge removes only the grants it may manage: members that are Coder users of SCIM users (claimed). Others,
-   * such as the existing members of an adopted group, privileged accounts among them, stay; the bridge then
-   * forgets them, so that it does not plan their removal again.
-   */
-  private async splitRemovals(memberIds: string[]): Promise<{ removable: string[]; kept: Set<string> }> {
-    const holders = await this.deps.claims.holders('user', memberIds);
-    return {
-      removable: memberIds.filter((_, i) => holders[i] !== null),
-      kept: new Set(memberIds.filter((_, i) => holders[i] === null)),
-    };
-  }
-
-  private appliedFrom(group: Group, mappedName: string | undefined): AppliedGroupState {
-    return { coderId: group.id, name: group.name, displayName: group.display_name, memberCoderIds: group.members.map((m) => m.id), mappedName };
+    return members;
   }
 }

@@ -37,7 +37,14 @@ export async function readManagedGroups(store: DesiredStore, ids: string[]): Pro
       store.getSyncs<AppliedGroupState>('group', batch),
       Promise.all(batch.map((id) => store.memberIds(id))),
     ]);
-    batch.forEach((id, i) => groups.push({ id, desired: docs[i]?.doc ?? null, memberIds: members[i], sync: syncs[i] }));
+    const applied = await Promise.all(
+      batch.map((id, i) => (syncs[i]?.applied?.membersTracked ? store.appliedMemberCoderIds(id) : Promise.resolve(undefined))),
+    );
+    batch.forEach((id, i) => {
+      const group: ManagedGroup = { id, desired: docs[i]?.doc ?? null, memberIds: members[i], sync: syncs[i] };
+      if (applied[i]) group.appliedMemberCoderIds = applied[i];
+      groups.push(group);
+    });
   }
   return groups;
 }

@@ -97,7 +97,8 @@ export function planUser(desired: DesiredUser | null, applied: AppliedUserState 
   return operations;
 }
 
-function memberDelta(desired: string[], applied: string[]): { add_users: string[]; remove_users: string[] } {
+/** Set difference both ways, O(n). */
+export function memberDelta(desired: string[], applied: string[]): { add_users: string[]; remove_users: string[] } {
   const want = new Set(desired);
   const have = new Set(applied);
   return {
@@ -106,6 +107,24 @@ function memberDelta(desired: string[], applied: string[]): { add_users: string[
   };
 }
 
+export interface GroupFields {
+  name?: string;
+  display_name?: string;
+}
+
+/** The rename and display-name change a group needs, if any (a clash suffix is kept, as for usernames). */
+export function planGroupFields(desired: DesiredGroup, applied: AppliedGroupState): GroupFields {
+  const fields: GroupFields = {};
+  const name = desired.name === (applied.mappedName ?? applied.name) ? applied.name : desired.name;
+  if (name !== applied.name) fields.name = name;
+  if (desired.displayName !== applied.displayName) fields.display_name = desired.displayName;
+  return fields;
+}
+
+/**
+ * The full diff: desired members vs `applied.memberCoderIds` (Coder's real members in a resync). The group
+ * reconciler applies member changes from the store's record of changes instead, and diffs whole only to recover.
+ */
 export function planGroup(desired: DesiredGroupState | null, applied: AppliedGroupState | undefined, ctx: PlanContext): GroupOperation[] {
   if (!desired) return applied ? [{ op: 'deleteGroup' }] : [];
   if (!applied) {
@@ -115,10 +134,11 @@ export function planGroup(desired: DesiredGroupState | null, applied: AppliedGro
     return add_users.length > 0 ? [create, { op: 'patchGroup', add_users, remove_users: [] }] : [create];
   }
 
-  const patch: Extract<GroupOperation, { op: 'patchGroup' }> = { op: 'patchGroup', ...memberDelta(desired.memberCoderIds, applied.memberCoderIds) };
-  const name = desired.name === (applied.mappedName ?? applied.name) ? applied.name : desired.name;
-  if (name !== applied.name) patch.name = name;
-  if (desired.displayName !== applied.displayName) patch.display_name = desired.displayName;
+  const patch: Extract<GroupOperation, { op: 'patchGroup' }> = {
+    op: 'patchGroup',
+    ...memberDelta(desired.memberCoderIds, applied.memberCoderIds ?? []),
+    ...planGroupFields(desired, applied),
+  };
   const changed = patch.name !== undefined || patch.display_name !== undefined || patch.add_users.length > 0 || patch.remove_users.length > 0;
   return changed ? [patch] : [];
 }

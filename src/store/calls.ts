@@ -30,7 +30,9 @@ export function writeResourceCall(keys: StoreKeys, write: ResourceWrite): Script
   const lex = write.lex ?? NO_LEX_CHANGE;
   const memberIds = write.memberIds ?? [];
   const memberKeys =
-    memberIds.length === 0 ? [] : [keys.members(id), keys.memberDisplays(id), ...memberIds.flatMap((userId) => userMemberKeys(keys, userId))];
+    memberIds.length === 0
+      ? []
+      : [keys.members(id), keys.memberDisplays(id), keys.memberChanges(id), ...memberIds.flatMap((userId) => userMemberKeys(keys, userId))];
   return {
     keys: [
       keys.record(kind, id),
@@ -100,6 +102,7 @@ export function changeMembersCall(
       keys.pending(),
       keys.members(groupId),
       keys.memberDisplays(groupId),
+      keys.memberChanges(groupId),
       ...delta.add.flatMap((userId) => userMemberKeys(keys, userId)),
       ...delta.remove.map((userId) => keys.userGroups(userId)),
     ],
@@ -139,7 +142,7 @@ export function deleteUserCall(keys: StoreKeys, del: ResourceDelete, groupIds: s
       ...del.release.releaseUnique,
       ...del.release.removeFromSets,
       ...lexEntries.map((entry) => entry.key),
-      ...groupIds.flatMap((groupId) => [keys.record('group', groupId), keys.members(groupId), keys.memberDisplays(groupId)]),
+      ...groupIds.flatMap((groupId) => [keys.record('group', groupId), keys.members(groupId), keys.memberDisplays(groupId), keys.memberChanges(groupId)]),
     ],
     args: [
       del.id,
@@ -163,10 +166,26 @@ export function deleteGroupCall(keys: StoreKeys, del: ResourceDelete, memberIds:
       keys.list('group'),
       keys.members(del.id),
       keys.memberDisplays(del.id),
+      keys.memberChanges(del.id),
       ...del.release.removeFromSets,
       ...memberIds.map((userId) => keys.userGroups(userId)),
     ],
     args: [del.id, del.expectedVersion, resourceMember('group', del.id), del.release.removeFromSets.length, ...memberIds],
+  };
+}
+
+/** What one settle records: members applied (userId -> Coder id), members no longer applied, changes applied. */
+export interface MemberSettlement {
+  set: [userId: string, coderId: string][];
+  unset: string[];
+  settled: [userId: string, stamp: string][];
+}
+
+export function settleMembersCall(keys: StoreKeys, groupId: string, settlement: MemberSettlement): ScriptCall {
+  const { set, unset, settled } = settlement;
+  return {
+    keys: [keys.appliedMembers(groupId), keys.memberChanges(groupId)],
+    args: [set.length, unset.length, ...set.flat(), ...unset, ...settled.flat()],
   };
 }
 

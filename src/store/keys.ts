@@ -44,8 +44,27 @@ export class StoreKeys {
     return this.key('group', groupId, 'displays');
   }
 
+  /**
+   * Hash: member id -> change stamp, for every member added or removed since the group was last applied to Coder
+   * (or still waiting for its user to land there). Written in the same script as the membership change; the
+   * stamp (the group's version at that change) lets the reconciler remove exactly the entries it applied.
+   */
+  memberChanges(groupId: string): string {
+    return this.key('group', groupId, 'changes');
+  }
+
   sync(kind: ResourceKind, id: string): string {
     return this.key('sync', kind, id);
+  }
+
+  /** Hash: SCIM user id -> Coder user id, for the members last applied to the group in Coder. */
+  appliedMembers(groupId: string): string {
+    return this.key('sync', 'group', groupId, 'members');
+  }
+
+  /** Where a full rewrite of `appliedMembers` is built before it replaces the old one in one RENAME. */
+  appliedMembersDraft(groupId: string): string {
+    return this.key('sync', 'group', groupId, 'members-draft');
   }
 
   /** String: which SCIM resource owns this Coder user or group (see claims.ts). */

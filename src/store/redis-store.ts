@@ -1,4 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
+import { AppliedMembers } from './applied-members';
+import type { MemberSettlement } from './calls';
 import { callerMutation, guarded } from './errors';
 import { MemberDisplays } from './member-displays';
 import { GroupRecords } from './groups';
@@ -13,10 +15,12 @@ import type {
   GroupMutation,
   MembershipChange,
   MembershipResult,
+  MemberState,
   Page,
   PermanentFailures,
   Precondition,
   ResourceKind,
+  ScanPage,
   ScimDocument,
   StoredResource,
   SyncStatus,
@@ -38,6 +42,7 @@ export class RedisStore implements DesiredStore {
   private readonly sync: SyncRecords;
   private readonly marks: PendingMarks;
   private readonly displays: MemberDisplays;
+  private readonly applied: AppliedMembers;
 
   constructor(redis: Redis | Cluster, prefix: string) {
     const ctx = { redis, keys: new StoreKeys(prefix), runScript: registerScripts(redis) };
@@ -46,6 +51,7 @@ export class RedisStore implements DesiredStore {
     this.sync = new SyncRecords(ctx);
     this.marks = new PendingMarks(ctx);
     this.displays = new MemberDisplays(ctx);
+    this.applied = new AppliedMembers(ctx);
   }
 
   createUser(doc: ScimDocument, fields: UserIndexFields): Promise<StoredResource> {
@@ -167,6 +173,34 @@ export class RedisStore implements DesiredStore {
 
   deleteSync(kind: ResourceKind, id: string): Promise<void> {
     return guarded(() => this.sync.delete(kind, id));
+  }
+
+  scanMemberChanges(groupId: string, cursor: string, count: number): Promise<ScanPage<[userId: string, stamp: string]>> {
+    return guarded(() => this.applied.scanChanges(groupId, cursor, count));
+  }
+
+  scanMembers(groupId: string, cursor: string, count: number): Promise<ScanPage<string>> {
+    return guarded(() => this.applied.scanMembers(groupId, cursor, count));
+  }
+
+  memberStates<A>(groupId: string, userIds: string[]): Promise<MemberState<A>[]> {
+    return guarded(() => this.applied.states<A>(groupId, userIds));
+  }
+
+  settleMembers(groupId: string, settlement: MemberSettlement): Promise<void> {
+    return guarded(() => this.applied.settle(groupId, settlement));
+  }
+
+  markMembersWaiting(groupId: string, userIds: string[]): Promise<void> {
+    return guarded(() => this.applied.markWaiting(groupId, userIds));
+  }
+
+  replaceAppliedMembers(groupId: string, applied: [userId: string, coderId: string][]): Promise<void> {
+    return guarded(() => this.applied.replace(groupId, applied));
+  }
+
+  appliedMemberCoderIds(groupId: string): Promise<string[]> {
+    return guarded(() => this.applied.coderIds(groupId));
   }
 
   permanentFailures(limit: number): Promise<PermanentFailures> {

@@ -26,14 +26,15 @@ end
 
 -- KEYS[firstKey + 2(i-1)] is user i's record, the next key its reverse (groups) set. A member added afresh
 -- starts without a display name, so one left by an earlier version of the bridge cannot resurface.
-local function addMembers(groupId, membersKey, displaysKey, firstKey, userIds)
-  local ignored, changed = {}, 0
+-- The ids that joined are appended to \`changed\`.
+local function addMembers(groupId, membersKey, displaysKey, firstKey, userIds, changed)
+  local ignored = {}
   for i, userId in ipairs(userIds) do
     local at = firstKey + 2 * (i - 1)
     -- A user record is a hash: any other type is a key that a crafted id aliased, never a user.
     if redis.call('TYPE', KEYS[at]).ok == 'hash' then
       if redis.call('SADD', membersKey, userId) == 1 then
-        changed = changed + 1
+        changed[#changed + 1] = userId
         redis.call('HDEL', displaysKey, userId)
       end
       redis.call('SADD', KEYS[at + 1], groupId)
@@ -41,18 +42,23 @@ local function addMembers(groupId, membersKey, displaysKey, firstKey, userIds)
       ignored[#ignored + 1] = userId
     end
   end
-  return ignored, changed
+  return ignored
 end
 
 -- KEYS[firstKey + i - 1] is user i's reverse (groups) set. A display name goes with the membership.
-local function removeMembers(groupId, membersKey, displaysKey, firstKey, userIds)
-  local changed = 0
+-- The ids that left are appended to \`changed\`.
+local function removeMembers(groupId, membersKey, displaysKey, firstKey, userIds, changed)
   for i, userId in ipairs(userIds) do
-    changed = changed + redis.call('SREM', membersKey, userId)
+    if redis.call('SREM', membersKey, userId) == 1 then changed[#changed + 1] = userId end
     redis.call('SREM', KEYS[firstKey + i - 1], groupId)
     redis.call('HDEL', displaysKey, userId)
   end
-  return changed
+end
+
+-- Every changed member is stamped with the version that changed it: the reconciler applies the change to Coder
+-- and then removes exactly the entries it saw (see StoreKeys.memberChanges).
+local function recordChanges(changesKey, userIds, version)
+  for _, userId in ipairs(userIds) do redis.call('HSET', changesKey, userId, version) end
 end
 
 -- pairs: memberId, display, ... Only current members get one (an ignored id is no member).
@@ -83,7 +89,8 @@ end
  * group, also its initial members.
  * KEYS: record, pending, list, sequence, releaseUnique[n1], claimUnique[n2], removeFromSets[n3], addToSets[n4],
  *       removeFromLex[n5], addToLex[n6] (ordered indexes),
- *       then, when there are initial members: members set, member displays, (user record, user groups)[nMembers].
+ *       then, when there are initial members: members set, member displays, member changes,
+ *       (user record, user groups)[nMembers].
  * ARGV: id, expectedVersion, now, doc, fields, pendingMember, n1, n2, n3, n4, nMembers, n5, n6,
  *       lex members (n5 + n6, in key order), memberIds..., (memberId, display)[...]
  */
@@ -126,7 +133,9 @@ local nMembers = tonumber(ARGV[11])
 local firstMember = 14 + nLexRemove + nLexAdd
 local memberIds = take(ARGV, firstMember, nMembers)
 if #memberIds > 0 then
-  local ignored = addMembers(id, KEYS[at], KEYS[at + 1], at + 2, memberIds)
+  local joined = {}
+  local ignored = addMembers(id, KEYS[at], KEYS[at + 1], at + 3, memberIds, joined)
+  recordChanges(KEYS[at + 2], joined, version)
   recordDisplays(KEYS[at + 1], KEYS[at], take(ARGV, firstMember + nMembers, #ARGV - firstMember + 1 - nMembers))
   for _, userId in ipairs(ignored) do reply[#reply + 1] = userId end
 end
@@ -135,8 +144,10 @@ return reply
 
 /**
  * Set arithmetic on a group's members, O(changed members), with the display names sent for them. Bumps the
- * group only when the set changed (a display name alone is cosmetic). A replace first drops every display name.
- * KEYS: group record, pending, members set, member displays, (user record, user groups)[nAdd], user groups[nRemove].
+ * group only when the set changed (a display name alone is cosmetic), and records each changed member for the
+ * reconciler. A replace first drops every display name.
+ * KEYS: group record, pending, members set, member displays, member changes, (user record, user groups)[nAdd],
+ *       user groups[nRemove].
  * ARGV: groupId, expectedVersion ('' for any), now, pendingMember, nAdd, nRemove, resetDisplays ('1' or '0'),
  *       addIds..., removeIds..., (memberId, display)[...]
  * Reply: {'ok', version, lastModified, ignoredIds...}
@@ -148,13 +159,15 @@ local nAdd, nRemove = tonumber(ARGV[5]), tonumber(ARGV[6])
 local adds = take(ARGV, 8, nAdd)
 local removes = take(ARGV, 8 + nAdd, nRemove)
 if ARGV[7] == '1' then redis.call('DEL', KEYS[4]) end
-local ignored, added = addMembers(ARGV[1], KEYS[3], KEYS[4], 5, adds)
-local removed = removeMembers(ARGV[1], KEYS[3], KEYS[4], 5 + 2 * nAdd, removes)
+local changed = {}
+local ignored = addMembers(ARGV[1], KEYS[3], KEYS[4], 6, adds, changed)
+removeMembers(ARGV[1], KEYS[3], KEYS[4], 6 + 2 * nAdd, removes, changed)
 recordDisplays(KEYS[4], KEYS[3], take(ARGV, 8 + nAdd + nRemove, #ARGV - 7 - nAdd - nRemove))
 local reply = {'ok', current, redis.call('HGET', KEYS[1], 'lastModified')}
-if added + removed > 0 then
+if #changed > 0 then
   reply[2] = bump(KEYS[1], KEYS[2], ARGV[4], ARGV[3])
   reply[3] = ARGV[3]
+  recordChanges(KEYS[5], changed, reply[2])
 end
 for _, userId in ipairs(ignored) do reply[#reply + 1] = userId end
 return reply
@@ -164,7 +177,7 @@ return reply
  * Deletes a user, its index entries and its memberships, bumping each of its groups. The caller read the
  * user's groups; membership changes do not bump the user, so the script compares that list with the set.
  * KEYS: record, pending, list, user groups, releaseUnique[n1], removeFromSets[n2], removeFromLex[n3],
- *       (group record, members, member displays)[nGroups].
+ *       (group record, members, member displays, member changes)[nGroups].
  * ARGV: id, expectedVersion, now, pendingMember, n1, n2, n3, lex members[n3], (groupId, groupPendingMember)[nGroups]
  */
 const DELETE_USER = `${HELPERS}
@@ -188,10 +201,11 @@ end
 for _, key in ipairs(removeFrom) do redis.call('SREM', key, id) end
 for i, key in ipairs(lexRemove) do redis.call('ZREM', key, ARGV[7 + i]) end
 for i = 1, #groupIds do
-  local groupRecord, members, displays = KEYS[at + 3 * (i - 1)], KEYS[at + 3 * (i - 1) + 1], KEYS[at + 3 * (i - 1) + 2]
+  local first = at + 4 * (i - 1)
+  local groupRecord, members, displays, changes = KEYS[first], KEYS[first + 1], KEYS[first + 2], KEYS[first + 3]
   redis.call('HDEL', displays, id)
   if redis.call('SREM', members, id) == 1 and redis.call('EXISTS', groupRecord) == 1 then
-    bump(groupRecord, KEYS[2], groupMarks[i], now)
+    recordChanges(changes, {id}, bump(groupRecord, KEYS[2], groupMarks[i], now))
   end
 end
 redis.call('DEL', KEYS[1], KEYS[4])
@@ -201,9 +215,10 @@ return {'ok'}
 `;
 
 /**
- * Deletes a group, its index entries, its member set, their display names and the reverse entries. Every
- * membership change bumps the group, so the version check alone guarantees the caller's member list is the current one.
- * KEYS: record, pending, list, members set, member displays, removeFromSets[n1], user groups[nMembers].
+ * Deletes a group, its index entries, its member set, their display names, its recorded member changes (the
+ * reconciler deletes the whole Coder group) and the reverse entries. Every membership change bumps the group, so
+ * the version check alone guarantees the caller's member list is the current one.
+ * KEYS: record, pending, list, members set, member displays, member changes, removeFromSets[n1], user groups[nMembers].
  * ARGV: id, expectedVersion, pendingMember, n1, memberIds...
  */
 const DELETE_GROUP = `${HELPERS}
@@ -211,9 +226,9 @@ local id = ARGV[1]
 local refused, current = checkVersion(KEYS[1], ARGV[2])
 if refused then return {refused} end
 local nSets = tonumber(ARGV[4])
-for _, key in ipairs(take(KEYS, 6, nSets)) do redis.call('SREM', key, id) end
-for i = 6 + nSets, #KEYS do redis.call('SREM', KEYS[i], id) end
-redis.call('DEL', KEYS[1], KEYS[4], KEYS[5])
+for _, key in ipairs(take(KEYS, 7, nSets)) do redis.call('SREM', key, id) end
+for i = 7 + nSets, #KEYS do redis.call('SREM', KEYS[i], id) end
+redis.call('DEL', KEYS[1], KEYS[4], KEYS[5], KEYS[6])
 redis.call('ZREM', KEYS[3], id)
 redis.call('ZADD', KEYS[2], current + 1, ARGV[3])
 return {'ok'}
@@ -240,6 +255,29 @@ end
 return out
 `;
 
+/**
+ * Records members applied to Coder, and removes the member changes that were applied, each only if its stamp is
+ * still the one the reconciler read (a newer change stays for the next reconcile).
+ * KEYS: applied members, member changes.
+ * ARGV: nSet, nUnset, (userId, coderId)[nSet], userId[nUnset], (userId, stamp)[...]
+ */
+const SETTLE_MEMBERS = `
+local nSet, nUnset = tonumber(ARGV[1]), tonumber(ARGV[2])
+local at = 3
+for _ = 1, nSet do
+  redis.call('HSET', KEYS[1], ARGV[at], ARGV[at + 1])
+  at = at + 2
+end
+for _ = 1, nUnset do
+  redis.call('HDEL', KEYS[1], ARGV[at])
+  at = at + 1
+end
+for i = at, #ARGV, 2 do
+  if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[i + 1] then redis.call('HDEL', KEYS[2], ARGV[i]) end
+end
+return 0
+`;
+
 const SCRIPTS = {
   scimBridgeReadRecords: READ_RECORDS,
   scimBridgeWriteResource: WRITE_RESOURCE,
@@ -247,6 +285,7 @@ const SCRIPTS = {
   scimBridgeDeleteUser: DELETE_USER,
   scimBridgeDeleteGroup: DELETE_GROUP,
   scimBridgeClearPending: CLEAR_PENDING,
+  scimBridgeSettleMembers: SETTLE_MEMBERS,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -34,11 +34,12 @@ export class SyncRecords {
     await execPipeline(multi);
   }
 
+  /** A group's applied members go with its status. */
   async delete(kind: ResourceKind, id: string): Promise<void> {
     const { keys } = this.ctx;
-    await execPipeline(
-      this.ctx.redis.multi().del(keys.sync(kind, id)).srem(keys.syncIds(kind), id).zrem(keys.failures(), resourceMember(kind, id)),
-    );
+    const multi = this.ctx.redis.multi().del(keys.sync(kind, id)).srem(keys.syncIds(kind), id).zrem(keys.failures(), resourceMember(kind, id));
+    if (kind === 'group') multi.del(keys.appliedMembers(id), keys.appliedMembersDraft(id));
+    await execPipeline(multi);
   }
 
   ids(kind: ResourceKind): Promise<string[]> {
@@ -65,7 +66,7 @@ export class SyncRecords {
   }
 }
 
-function decodeSync<A>(json: string | null): SyncStatus<A> | null {
+export function decodeSync<A>(json: string | null): SyncStatus<A> | null {
   return json === null ? null : (JSON.parse(json) as SyncStatus<A>);
 }
 

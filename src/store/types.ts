@@ -1,3 +1,5 @@
+import type { MemberSettlement } from './calls';
+
 /**
  * The desired-state store: what the IdP asked for, kept in Redis.
  *
@@ -76,8 +78,16 @@ export interface AppliedGroup {
   coderId: string;
   name: string;
   displayName: string;
-  /** Coder user ids of the members as last applied. */
-  memberCoderIds: string[];
+  /**
+   * The group's applied-members hash (StoreKeys.appliedMembers) holds exactly the members applied to Coder, so a
+   * member change is applied from the store's record of changes. Anything else is reconciled with a full diff.
+   */
+  membersTracked?: boolean;
+  /**
+   * Coder user ids of the members, as written whole by earlier versions of the bridge and by a resync that records
+   * Coder's real state. Never written with `membersTracked`.
+   */
+  memberCoderIds?: string[];
 }
 
 export interface SyncStatus<Applied> {
@@ -90,6 +100,23 @@ export interface SyncStatus<Applied> {
   deleted?: boolean;
   /** Free-form notes shown by the admin API (e.g. "email change not appliable"). */
   notes?: string[];
+}
+
+/** One page of a cursor scan (SCAN family): `cursor` '0' when the scan is complete. */
+export interface ScanPage<T> {
+  cursor: string;
+  items: T[];
+}
+
+/** What the group reconciler needs to know of one member whose membership changed. */
+export interface MemberState<A> {
+  userId: string;
+  /** A member of the desired group now. */
+  member: boolean;
+  /** The Coder id applied to the Coder group for this user, if any. */
+  appliedCoderId: string | null;
+  /** The user's own sync status: where it is in Coder. */
+  user: SyncStatus<A> | null;
 }
 
 /** Resources whose last reconcile failed permanently, from the failure index the sync writes keep. */
@@ -200,6 +227,21 @@ export interface DesiredStore {
    */
   setSync<A>(kind: ResourceKind, id: string, status: SyncStatus<A>, createdCoderIds?: string[]): Promise<void>;
   deleteSync(kind: ResourceKind, id: string): Promise<void>;
+  /**
+   * The member changes recorded since the group was last applied (userId, stamp), a page at a time. A change
+   * stays until `settleMembers` removes it with the stamp that was read.
+   */
+  scanMemberChanges(groupId: string, cursor: string, count: number): Promise<ScanPage<[userId: string, stamp: string]>>;
+  /** The desired members, a page at a time (for a full diff of a large group without one huge reply). */
+  scanMembers(groupId: string, cursor: string, count: number): Promise<ScanPage<string>>;
+  memberStates<A>(groupId: string, userIds: string[]): Promise<MemberState<A>[]>;
+  /** Records what a Coder PATCH applied and removes the changes it covered, in one atomic step. */
+  settleMembers(groupId: string, settlement: MemberSettlement): Promise<void>;
+  /** Gives members that wait for their user a change entry (if they have none), so their landing is applied. */
+  markMembersWaiting(groupId: string, userIds: string[]): Promise<void>;
+  /** Replaces the group's applied members whole, atomically (after a full diff). */
+  replaceAppliedMembers(groupId: string, applied: [userId: string, coderId: string][]): Promise<void>;
+  appliedMemberCoderIds(groupId: string): Promise<string[]>;
   /** O(failures), however many resources are managed. */
   permanentFailures(limit: number): Promise<PermanentFailures>;
   /** Ids that have a sync status (managed in Coder, including tombstones), for resync and admin. */

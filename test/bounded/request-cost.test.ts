@@ -94,6 +94,12 @@ describe('size limits', () => {
   });
 });
 
+test('ServiceProviderConfig announces the body size, the operations and the page size', async () => {
+  const config = JSON.parse((await send(server.origin, server.token, 'GET', '/ServiceProviderConfig')).text);
+  expect(config.bulk).toEqual({ supported: false, maxOperations: MAX_PATCH_OPERATIONS, maxPayloadSize: server.config.scim.maxBodyBytes });
+  expect(config.filter).toEqual({ supported: true, maxResults: server.config.scim.maxPageSize });
+});
+
 describe('PATCH', () => {
   test('operations re-adding 100 e-mails, as many as fit in the body, cost linear time', async () => {
     const created = JSON.parse((await send(server.origin, server.token, 'POST', '/Users', largestUser())).text);

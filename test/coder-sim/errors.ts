@@ -65,10 +65,19 @@ export function goJson(v: unknown): string {
   return (/[<>&\u2028\u2029]/.test(s) ? s.replace(/[<>&\u2028\u2029]/g, (c) => GO_ESCAPES[c]) : s) + '\n';
 }
 
+/** Rendered instants: a large group's answer renders the same few creation times tens of thousands of times. */
+const goTimes = new Map<number, string>();
+const GO_TIMES_KEPT = 10_000;
+
 /** Go's time.RFC3339Nano rendering of a UTC instant (trailing fractional zeros trimmed). */
 export function goTime(ms: number): string {
+  const known = goTimes.get(ms);
+  if (known !== undefined) return known;
   const iso = new Date(ms).toISOString(); // 2024-01-02T03:04:05.678Z
-  return iso.replace(/\.(\d*?)0*Z$/, (_m, frac: string) => (frac ? `.${frac}Z` : 'Z'));
+  const rendered = iso.replace(/\.(\d*?)0*Z$/, (_m, frac: string) => (frac ? `.${frac}Z` : 'Z'));
+  if (goTimes.size >= GO_TIMES_KEPT) goTimes.clear();
+  goTimes.set(ms, rendered);
+  return rendered;
 }
 
 /** Go's zero time.Time as JSON. */

@@ -125,6 +125,9 @@ describe('PATCH /groups/{group}', () => {
     const noop = await api(sim, 'PATCH', `/groups/${g.id}`, { remove_users: [b.id] });
     expect(noop.status).toBe(200);
     expect(noop.body.total_member_count).toBe(1);
+    expect(sim.hasGroupMember(g.id, a.id)).toBe(true);
+    expect(sim.hasGroupMember(g.id, b.id)).toBe(false);
+    expect(sim.hasGroupMember('00000000-0000-4000-8000-000000000009', a.id)).toBe(false);
   });
 
   test('duplicate add (already member or listed twice) → 400 and the whole PATCH is rolled back', async () => {

@@ -252,6 +252,7 @@ export async function startCoderSim(opts: CoderSimOptions = {}): Promise<CoderSi
       const oid = orgId === undefined ? undefined : mustOrg(orgId).id;
       return [...state.groups.values()].filter((g) => oid === undefined || g.organization_id === oid).map(simGroup);
     },
+    hasGroupMember: (groupId: string, userId: string) => state.groups.get(groupId)?.members.has(userId) ?? false,
     orgMembers: (orgId?: string) =>
       [...mustOrg(orgId).members.keys()].filter((id) => {
         const u = state.users.get(id);

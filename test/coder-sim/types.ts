@@ -91,6 +91,8 @@ export interface CoderSim {
   /** Non-deleted users, owner included: cheap, for watchers that poll while the simulator is under load. */
   userCount(): number;
   groups(orgId?: string): SimGroup[];
+  /** O(1), without copying the group: for watchers that poll a large group. */
+  hasGroupMember(groupId: string, userId: string): boolean;
   orgMembers(orgId?: string): string[];
   direct: CoderSimDirect;
   /** Site roles of a user, and organization roles per organization id. */

@@ -128,6 +128,28 @@ describe('requests', () => {
     expect(JSON.parse(requests[0].body)).toEqual({ add_users: ['u1'], remove_users: ['u2'] });
   });
 
+  test("a group PATCH's answer is not parsed: not even a body that is not JSON fails it", async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"members": [ cut');
+    };
+    await expect(client.patchGroup('g1', { add_users: ['u1'], remove_users: [] })).resolves.toBeUndefined();
+  });
+
+  test('a group PATCH answer of many megabytes is cut off unread, and the next call still works', async () => {
+    const big = JSON.stringify({ id: 'g1', name: 'eng', members: Array.from({ length: 20_000 }, (_, i) => makeUser(i)) });
+    handler = (req, res) => (req.method === 'PATCH' ? (res.writeHead(200, { 'content-type': 'application/json' }), res.end(big)) : json(res, 200, makeUser(1)));
+    await expect(client.patchGroup('g1', { add_users: ['u1'], remove_users: [] })).resolves.toBeUndefined();
+    expect(big.length).toBeGreaterThan(5_000_000);
+    await expect(client.user('user001')).resolves.toMatchObject({ username: 'user001' });
+  });
+
+  test('a group is read for its fields and member ids only, streamed', async () => {
+    const members = [makeUser(1), makeUser(2)];
+    handler = (_req, res) => json(res, 200, { id: 'g1', name: 'eng', display_name: 'Eng "quoted"', organization_id: 'o1', members, total_member_count: 2 });
+    await expect(client.groupSummary('g1')).resolves.toEqual({ id: 'g1', name: 'eng', display_name: 'Eng "quoted"', organization_id: 'o1', memberIds: members.map((m) => m.id) });
+  });
+
   test('keeps a path prefix of the base URL', async () => {
     const prefixed = newClient({ url: `${baseUrl}/coder/` });
     handler = (_req, res) => json(res, 200, []);
@@ -266,7 +288,7 @@ describe('lookups that may find nothing', () => {
   test('an unknown group is null by id and by name', async () => {
     handler = (_req, res) => json(res, 404, { message: 'Resource not found or you do not have access to this resource' });
     await expect(client.group('00000000-0000-4000-8000-000000000001')).resolves.toBeNull();
-    await expect(client.groupByName('org', 'nope')).resolves.toBeNull();
+    await expect(client.groupSummaryByName('org', 'nope')).resolves.toBeNull();
     expect(requests.map((r) => r.url)).toEqual([
       '/api/v2/groups/00000000-0000-4000-8000-000000000001',
       '/api/v2/organizations/org/groups/nope',
