@@ -59,23 +59,30 @@ test('members not yet in Coder are skipped, and join when their user lands', asy
 
 test('a user that lands while its new group is reconciled without it still queues that group', async () => {
   const late = await h.addUser('dot');
-  h.sim.setOptions({ latencyMs: 300 });
-  try {
-    // The user's create is in flight when the group (with the user as member) is written and reconciled.
-    const userReconcile = h.users.reconcile(late.doc.id);
-    while (!h.sim.calls()['POST /api/v2/users']) await new Promise((done) => setTimeout(done, 5));
-    const group = await h.addGroup('Racers', [late.doc.id]);
-    await h.groups.reconcile(group.doc.id);
-    const coderId = (await h.groupSync(group.doc.id))!.applied!.coderId;
-    expect(simMembers(coderId)).toEqual([]);
+  // The user's create is held back until the group (with the user as member) is written and reconciled.
+  let release!: () => void;
+  const released = new Promise<void>((done) => (release = done));
+  let createStarted!: () => void;
+  const createHeld = new Promise<void>((done) => (createStarted = done));
+  const held = Object.create(h.coder) as typeof h.coder;
+  held.createUser = async (body) => {
+    createStarted();
+    await released;
+    return h.coder.createUser(body);
+  };
+  const userReconcile = h.usersThrough(held).reconcile(late.doc.id);
+  await createHeld;
+  const group = await h.addGroup('Racers', [late.doc.id]);
+  await h.groups.reconcile(group.doc.id);
+  const coderId = (await h.groupSync(group.doc.id))!.applied!.coderId;
+  expect(simMembers(coderId)).toEqual([]);
+  h.queue.take();
 
-    await userReconcile;
-    expect(h.queue.take()).toEqual([{ kind: 'group', id: group.doc.id }]);
-    await h.groups.reconcile(group.doc.id);
-    expect(simMembers(coderId)).toEqual([(await h.userSync(late.doc.id))!.applied!.coderId]);
-  } finally {
-    h.sim.setOptions({ latencyMs: 0 });
-  }
+  release();
+  await userReconcile;
+  expect(h.queue.take()).toEqual([{ kind: 'group', id: group.doc.id }]);
+  await h.groups.reconcile(group.doc.id);
+  expect(simMembers(coderId)).toEqual([(await h.userSync(late.doc.id))!.applied!.coderId]);
 });
 
 test('rename and member changes travel in one PATCH', async () => {
