@@ -117,7 +117,14 @@ export interface Config {
   adoptGroups: AdoptGroups;
   /** ACCESS_POLICY_FILE, validated at start (an invalid file refuses the start, one line per problem). */
   accessPolicy?: { file: string; policy: AccessPolicy };
+  /** The `*_FILE` paths of the tokens that take effect without a restart when the file changes. */
+  reloadableFiles?: string[];
+  /** Loads the configuration again from the same environment, re-reading every `*_FILE`. */
+  reload?: () => Config;
 }
+
+/** Tokens read on every use, so a rotated Kubernetes Secret applies without a restart (REDIS_URL needs a reconnect). */
+const RELOADABLE_VARIABLES = ['CODER_SESSION_TOKEN', 'SCIM_BEARER_TOKEN', 'ADMIN_TOKEN'] as const;
 
 /** Variables that may carry a secret, and so may come from a file instead (REDIS_URL holds a password). */
 const SECRET_VARIABLES = ['CODER_SESSION_TOKEN', 'SCIM_BEARER_TOKEN', 'ADMIN_TOKEN', 'REDIS_URL'] as const;
@@ -219,5 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxConnections: v.MAX_CONNECTIONS,
     adoptGroups: parseAdoptGroups(v.ADOPT_GROUPS),
     accessPolicy,
+    reloadableFiles: RELOADABLE_VARIABLES.flatMap((name) => env[`${name}_FILE`] || []),
+    reload: () => loadConfig(env),
   };
 }

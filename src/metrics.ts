@@ -16,6 +16,8 @@ export interface Metrics {
   coderDuration: Histogram<'route'>;
   permanentFailures: Gauge<'kind'>;
   lastResyncSuccess: Gauge;
+  coderUp: Gauge;
+  coderAuthFailing: Gauge;
 }
 
 const NAMESPACE = 'coder_scim_bridge_';
@@ -53,7 +55,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     reconciles: new Counter({
       name: `${NAMESPACE}reconciles_total`,
-      help: 'Reconciles run, by resource kind and outcome (applied, unchanged, retry, rate_limited, failed_permanent).',
+      help: 'Reconciles run, by resource kind and outcome (applied, unchanged, skipped, failed_permanent, retry, rate_limited, coder_auth).',
       labelNames: ['kind', 'outcome'],
       registers,
     }),
@@ -92,6 +94,16 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     lastResyncSuccess: new Gauge({
       name: `${NAMESPACE}last_resync_success_timestamp_seconds`,
       help: 'Unix time of the last full resync that completed without failures.',
+      registers,
+    }),
+    coderUp: new Gauge({
+      name: `${NAMESPACE}coder_up`,
+      help: 'Whether Coder answered the last call this process made to it (1) or not (0).',
+      registers,
+    }),
+    coderAuthFailing: new Gauge({
+      name: `${NAMESPACE}coder_auth_failing`,
+      help: 'Whether Coder refuses the bridge token or its privileges (1): reconciles are paused until it works.',
       registers,
     }),
   };

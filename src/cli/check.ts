@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
-import { redactedUrl, resolveOrganization } from '../bridge';
+import { redactedUrl } from '../bridge';
+import { resolveOrganization } from '../coder/preflight';
 import { CoderClient } from '../coder/client';
 import type { Config } from '../config';
 import { GROUPS_FEATURE } from '../reconcile/licence';

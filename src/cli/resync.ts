@@ -8,6 +8,8 @@ import type { ResyncProgress, ResyncReport } from '../reconcile/resync';
  */
 
 export const POLL_INTERVAL_MS = 500;
+/** How long a queued resync may wait for a worker to take it before the command gives up. */
+export const START_TIMEOUT_MS = 30_000;
 
 export interface ResyncCommandOptions {
   dryRun: boolean;
@@ -16,8 +18,13 @@ export interface ResyncCommandOptions {
   /** One line of output (stdout in the real command). */
   print: (line: string) => void;
   pollIntervalMs?: number;
+  /** Give up (exit code 1) when no worker has taken the job after this long. */
+  startTimeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
+
+/** States of a job no worker has taken yet. */
+const NOT_STARTED = new Set(['waiting', 'prioritized', 'delayed', 'waiting-children']);
 
 const FINISHED = new Set(['completed', 'failed']);
 
@@ -50,9 +57,12 @@ export async function runResyncCommand(options: ResyncCommandOptions): Promise<n
   const { id } = await queue.request({ dryRun: options.dryRun, ...(options.resource === undefined ? {} : { resource: options.resource }) });
   print(`resync job ${id} queued${options.dryRun ? ' (dry run)' : ''}`);
 
+  const pollIntervalMs = options.pollIntervalMs ?? POLL_INTERVAL_MS;
+  const startTimeoutMs = options.startTimeoutMs ?? START_TIMEOUT_MS;
   let lastLine: string | undefined;
   let view: ResyncJobView | null;
-  for (;;) {
+  // Counted in polls rather than read from a clock, so the limit holds however long each poll takes.
+  for (let waitedMs = 0; ; waitedMs += pollIntervalMs) {
     view = await queue.view(id);
     if (!view) {
       print(`resync job ${id} disappeared before it finished`);
@@ -62,7 +72,14 @@ export async function runResyncCommand(options: ResyncCommandOptions): Promise<n
     if (line !== lastLine) print(line);
     lastLine = line;
     if (FINISHED.has(view.state)) break;
-    await sleep(options.pollIntervalMs ?? POLL_INTERVAL_MS);
+    if (NOT_STARTED.has(view.state) && !view.progress && waitedMs >= startTimeoutMs) {
+      print(
+        `resync job ${id} was not started within ${startTimeoutMs >= 1000 ? `${Math.round(startTimeoutMs / 1000)} s` : `${startTimeoutMs} ms`}: no bridge worker is running ` +
+          `(start one with "coder-scim-bridge worker" or "all"; the job stays queued and runs when one starts)`,
+      );
+      return 1;
+    }
+    await sleep(pollIntervalMs);
   }
 
   if (view.state === 'failed' || !view.result) {

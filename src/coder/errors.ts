@@ -1,6 +1,9 @@
 import type { ValidationError } from './types';
 
-/** `route` is the templated route ('PATCH /api/v2/groups/{group}'), so no error names a user or carries a secret. */
+/**
+ * `route` is the templated route with its method ('PATCH /api/v2/groups/{group}'), so no error names a user or
+ * carries a secret, and a message built from it names the method once.
+ */
 export interface CallSite {
   method: string;
   route: string;
@@ -45,7 +48,7 @@ export class CoderNetworkError extends Error {
   readonly timedOut: boolean;
 
   constructor(site: CallSite, reason: string, timedOut: boolean, options?: { cause?: unknown }) {
-    super(`${site.method} ${site.route}: ${reason}`, options);
+    super(`${site.route}: ${reason}`, options);
     this.name = 'CoderNetworkError';
     this.method = site.method;
     this.route = site.route;
@@ -61,6 +64,19 @@ export function isTransient(err: unknown): boolean {
 
 export function isRateLimited(err: unknown): err is CoderApiError {
   return err instanceof CoderApiError && err.status === 429;
+}
+
+/** Coder's canned RBAC refusal (httpapi.Forbidden) and the user-creation one (coder-api.md §1.4, §2). */
+const PRIVILEGE_MESSAGES = new Set(['Forbidden.', 'You are not authorized to create users.']);
+
+/**
+ * The bridge's own credentials fail: a 401 (expired, revoked or unknown token, suspended token owner) or a 403
+ * that refuses the token's privileges. Not a fault of the resource being reconciled: the worker pauses until the
+ * token works. Other 403s ("You cannot delete yourself!", a Premium feature) are about one request and stay so.
+ */
+export function isCoderAuthFailure(err: unknown): boolean {
+  if (!(err instanceof CoderApiError)) return false;
+  return err.status === 401 || (err.status === 403 && PRIVILEGE_MESSAGES.has(err.message));
 }
 
 /** Coder answers an unknown `{user}` path parameter with 400, not 404 (httpmw/userparam.go). */

@@ -16,7 +16,8 @@ export interface CallInfo {
 export interface CoderTransportOptions {
   /** Coder's base URL, e.g. https://coder.example.com (a path prefix is kept). */
   url: string;
-  token: string;
+  /** A function when the token can change while running (re-read from CODER_SESSION_TOKEN_FILE). */
+  token: string | (() => string);
   /** Limit on each attempt, from sending the request to reading the whole body. */
   timeoutMs: number;
   /** Send X-Coder-Bypass-Ratelimit (honoured for owners only; others get 428). */
@@ -73,7 +74,6 @@ export class CoderTransport {
     this.basePath = base.pathname.replace(/\/+$/, '');
     this.headers = {
       accept: 'application/json',
-      'coder-session-token': options.token,
       'user-agent': 'coder-scim-bridge',
       ...(options.bypassRateLimit ? { 'x-coder-bypass-ratelimit': 'true' } : {}),
     };
@@ -101,7 +101,7 @@ export class CoderTransport {
       try {
         const path = this.pathFor(template, options);
         // Coder keys its limit by the path without the query string.
-        await this.options.pacer?.acquire(path.split('?')[0], this.options.token);
+        await this.options.pacer?.acquire(path.split('?')[0], this.token());
         return await this.attempt<T>(site, path, options);
       } catch (err) {
         if (attempt + 1 >= attempts || !isTransient(err) || isRateLimited(err)) throw err;
@@ -136,7 +136,7 @@ export class CoderTransport {
         origin: this.origin,
         path,
         method: site.method as Dispatcher.HttpMethod,
-        headers: body === undefined ? this.headers : { ...this.headers, 'content-type': 'application/json' },
+        headers: { ...this.headers, 'coder-session-token': this.token(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
@@ -195,9 +195,15 @@ export class CoderTransport {
     return new CoderNetworkError(site, reason, timedOut, { cause: err });
   }
 
+  private token(): string {
+    const { token } = this.options;
+    return typeof token === 'function' ? token() : token;
+  }
+
   /** Coder never echoes the token as far as we know; this keeps it that way if a proxy in between does. */
   private scrub(text: string): string {
-    return this.options.token ? text.split(this.options.token).join('[redacted]') : text;
+    const token = this.token();
+    return token ? text.split(token).join('[redacted]') : text;
   }
 }
 

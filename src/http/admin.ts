@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import express, { type ErrorRequestHandler, type Router } from 'express';
 import { z } from 'zod';
+import type { CoderHealthSnapshot } from '../coder/health';
 import type { Logger } from '../log';
 import type { LastResyncRecord } from '../queue/resync-record';
 import type { ResyncQueue } from '../queue/resync-queue';
@@ -30,6 +31,8 @@ export interface AdminDeps {
   resyncQueue: Pick<ResyncQueue, 'request' | 'view'>;
   reconcileQueue: Pick<Queue, 'getJobCounts'>;
   lastResync: Pick<LastResyncRecord, 'read'>;
+  /** This process's view of Coder: reachable, and accepting the bridge token. */
+  coder?: () => Promise<CoderHealthSnapshot>;
   logger?: Logger;
   /** Failures listed by GET /status (all are counted). */
   failureListLimit?: number;
@@ -86,11 +89,12 @@ export function createAdminRouter(deps: AdminDeps): Router {
   });
 
   router.get('/status', async (_req, res) => {
-    const [counts, last, managed, failures] = await Promise.all([
+    const [counts, last, managed, failures, coder] = await Promise.all([
       reconcileQueue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
       lastResync.read(),
       store.counts(),
       findPermanentFailures(store, deps.failureListLimit ?? 100),
+      deps.coder?.(),
     ]);
     res.json({
       queue: { waiting: counts.waiting ?? 0, active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0 },
@@ -98,6 +102,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
       managed,
       failureCounts: { users: failures.counts.user, groups: failures.counts.group },
       failures: failures.failures,
+      ...(coder ? { coder: coderStatus(coder) } : {}),
     });
   });
 
@@ -133,6 +138,15 @@ export function createAdminRouter(deps: AdminDeps): Router {
 
   router.use(adminErrorHandler(deps.logger));
   return router;
+}
+
+function coderStatus(health: CoderHealthSnapshot): Record<string, unknown> {
+  return {
+    up: health.up ?? null,
+    coder_auth_failing: health.authFailing,
+    lastAnswerAt: health.lastAnswerAt ?? null,
+    lastError: health.lastError ?? null,
+  };
 }
 
 function adminErrorHandler(logger?: Logger): ErrorRequestHandler {

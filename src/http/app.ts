@@ -28,6 +28,18 @@ export interface AppDeps {
   refreshMetrics?: () => Promise<void>;
   /** Failed authentications allowed per client address and window (default 20 a minute). */
   authLimit?: AuthLimit;
+  /** The accepted tokens, when the caller replaces them as their secret files change; default: from config. */
+  tokens?: AppTokens;
+}
+
+export interface AppTokens {
+  scim: TokenSet;
+  admin?: TokenSet;
+}
+
+/** The token sets of the configuration (ADMIN_TOKEN unset: no admin set, and no /admin). */
+export function tokensOf(config: Config): AppTokens {
+  return { scim: new TokenSet(config.scim.tokens), admin: config.adminToken ? new TokenSet([config.adminToken]) : undefined };
 }
 
 const notFound: RequestHandler = (req, _res, next) => next(new ScimError(404, `No endpoint ${req.method} ${req.path}`));
@@ -41,8 +53,9 @@ export function createApp(deps: AppDeps): express.Express {
   const app = baseApp(deps);
   const gate = authGate(deps);
   const body = jsonBodyParser(config.scim.maxBodyBytes);
-  const scimAuth = bearerAuth({ scope: 'scim', tokens: new TokenSet(config.scim.tokens), ...gate });
-  const adminAuth = adminBearerAuth(config, gate);
+  const tokens = deps.tokens ?? tokensOf(config);
+  const scimAuth = bearerAuth({ scope: 'scim', tokens: tokens.scim, ...gate });
+  const adminAuth = adminBearerAuth(tokens, gate);
 
   app.use(opsRouter({ logger, metrics, readiness: deps.readiness, metricsOpen: config.metricsOpen, adminAuth, refreshMetrics: deps.refreshMetrics }));
   app.use('/scim/v2', routeLabel('/scim/v2/*'), scimAuth, ...body, scimRouter(deps));
@@ -53,13 +66,13 @@ export function createApp(deps: AppDeps): express.Express {
   return app;
 }
 
-export type WorkerAppDeps = Pick<AppDeps, 'config' | 'logger' | 'metrics' | 'readiness' | 'authLimit'>;
+export type WorkerAppDeps = Pick<AppDeps, 'config' | 'logger' | 'metrics' | 'readiness' | 'authLimit' | 'tokens'>;
 
 /** A `worker` process's HTTP surface: only /healthz, /readyz and /metrics, for probes and scrapes. */
 export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   const { config, logger, metrics } = deps;
   const app = baseApp(deps);
-  const adminAuth = adminBearerAuth(config, authGate(deps));
+  const adminAuth = adminBearerAuth(deps.tokens ?? tokensOf(config), authGate(deps));
   app.use(opsRouter({ logger, metrics, readiness: deps.readiness, metricsOpen: config.metricsOpen, adminAuth }));
   app.use(notFound);
   app.use(scimErrorHandler(logger));
@@ -92,6 +105,6 @@ function authGate({ authLimit, logger }: WorkerAppDeps): AuthGate {
   return { limiter: new FailedAuthLimiter(authLimit), failures: new AuthFailureLog(logger) };
 }
 
-function adminBearerAuth(config: Config, gate: AuthGate): RequestHandler | undefined {
-  return config.adminToken ? bearerAuth({ scope: 'admin', tokens: new TokenSet([config.adminToken]), ...gate }) : undefined;
+function adminBearerAuth(tokens: AppTokens, gate: AuthGate): RequestHandler | undefined {
+  return tokens.admin ? bearerAuth({ scope: 'admin', tokens: tokens.admin, ...gate }) : undefined;
 }

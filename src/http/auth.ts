@@ -10,9 +10,14 @@ import type { FailedAuthLimiter } from './auth-limiter';
  * taken says nothing about which token, or how much of one, matched.
  */
 export class TokenSet {
-  private readonly digests: Buffer[];
+  private digests: Buffer[];
 
   constructor(tokens: readonly string[]) {
+    this.digests = tokens.map(sha256);
+  }
+
+  /** A rotated secret file (see runtime/secret-files.ts): the next request is checked against the new tokens. */
+  replace(tokens: readonly string[]): void {
     this.digests = tokens.map(sha256);
   }
 

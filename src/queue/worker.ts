@@ -1,25 +1,31 @@
 import { performance } from 'node:perf_hooks';
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
-import { isRateLimited } from '../coder/errors';
 import { backoffDelay, type BackoffOptions } from '../coder/retry';
 import { DEFAULT_WORKER_LOCK_MS } from '../config';
 import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
 import type { Reconciler } from '../reconcile/reconcile-resource';
 import type { ResourceKind } from '../store/types';
 import { RECONCILE_QUEUE, type ReconcileJobData } from './jobs';
+import { outcomeLabel, runReconcile, type ReconcileOutcome } from './reconcile-outcome';
 
 /**
- * Retries of a failed reconcile: 1 s, 2 s, 4 s... capped at 30 s, with full jitter. The cap is how long work can
- * lag behind Coder's return after an outage (a 5-minute cap left a 30 s outage unhealed for minutes); once
- * the attempts run out the resource is still pending, and the pending sweep queues it again.
+ * Delay before a reconcile runs again after a transient failure: 1 s, 2 s, 4 s... capped at 30 s, with full
+ * jitter. The cap is how long work can lag behind Coder's return after an outage. A requeue spends no attempt,
+ * so a resource keeps being retried through an outage of any length instead of running out of attempts.
  */
 export const RECONCILE_BACKOFF: BackoffOptions = { baseMs: 1_000, capMs: 30_000 };
+/**
+ * While Coder refuses the bridge's token, the queue pauses 2 s, 4 s... up to one minute between tries: a
+ * rotated token is picked up within a minute, and a revoked one costs Coder one call a minute.
+ */
+export const AUTH_PAUSE_BACKOFF: BackoffOptions = { baseMs: 2_000, capMs: 60_000 };
 /** Coder sends Retry-After: 60 on a 429; without one, wait a whole rate-limit window. */
 const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
 /**
  * BullMQ honours `worker.rateLimit()` only when the worker has a limiter. This one is far above any real
- * throughput, so it never throttles by itself: it exists so that a 429 can pause the whole queue.
+ * throughput, so it never throttles by itself: it exists so that a 429 or a refused token can pause the queue.
  */
 const LIMITER = { max: 100_000, duration: 1_000 };
 
@@ -30,43 +36,97 @@ export interface ReconcileWorkerOptions {
   concurrency: number;
   reconcilers: Record<ResourceKind, Reconciler>;
   logger: Logger;
+  metrics?: Metrics;
   backoff?: BackoffOptions;
   /** How long a crashed worker's jobs stay locked before another worker takes them (WORKER_LOCK_DURATION). */
   lockDurationMs?: number;
+  authPause?: BackoffOptions;
+  /** Told of every refused token (for the coder_auth_failing figures). */
+  onCoderAuthFailure?: (err: unknown) => void;
+}
+
+/** Consecutive pauses for a refused token grow; the first reconcile that completes resets them. */
+class AuthPause {
+  private pauses = 0;
+
+  private until = 0;
+
+  constructor(private readonly backoff: BackoffOptions) {}
+
+  /** The pause to start now, or undefined when one is already running (jobs in flight meeting the same 401). */
+  next(): number | undefined {
+    if (Date.now() < this.until) return undefined;
+    const pauseMs = Math.min(this.backoff.capMs, this.backoff.baseMs * 2 ** this.pauses);
+    this.pauses++;
+    this.until = Date.now() + pauseMs;
+    return pauseMs;
+  }
+
+  reset(): void {
+    this.pauses = 0;
+  }
 }
 
 /**
- * The reconcile worker: one job is "reconcile this resource". A 429 pauses the whole queue for Retry-After
- * without spending an attempt; any other thrown error is retried with the 'reconcile' backoff; permanent
- * failures are recorded by the reconcilers, which then complete the job.
+ * The reconcile worker: one job is "reconcile this resource". settle() is the one place where a reconcile's
+ * outcome becomes a BullMQ transition, a metric and a log line.
  */
 export function startReconcileWorker(options: ReconcileWorkerOptions): Worker<ReconcileJobData> {
-  const { reconcilers, logger } = options;
+  const { reconcilers, logger, metrics } = options;
   const backoff = options.backoff ?? RECONCILE_BACKOFF;
   const lockMs = options.lockDurationMs ?? DEFAULT_WORKER_LOCK_MS;
+  const authPause = new AuthPause(options.authPause ?? AUTH_PAUSE_BACKOFF);
+
+  async function settle(job: Job<ReconcileJobData>, token: string | undefined, outcome: ReconcileOutcome, durationMs: number): Promise<unknown> {
+    const { kind, id } = job.data;
+    const label = outcomeLabel(outcome);
+    const fields = { event: 'reconcile', jobId: job.id, kind, id, attempt: job.attemptsStarted, outcome: label, durationMs };
+    metrics?.reconciles.inc({ kind, outcome: label });
+    metrics?.reconcileDuration.observe({ kind }, durationMs / 1000);
+    if (outcome.type !== 'requeue_after') {
+      authPause.reset();
+      const { result } = outcome;
+      // The log line names the reconciler's own outcome ('failed', not the metric's 'failed_permanent').
+      const level = outcome.type === 'terminal' ? 'warn' : 'info';
+      logger[level]({ ...fields, outcome: result.outcome, operations: result.operations, error: result.error }, `reconcile ${result.outcome}`);
+      return result;
+    }
+    switch (outcome.reason) {
+      case 'rate_limited': {
+        const pauseMs = outcome.delayMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS;
+        logger.warn({ ...fields, pauseMs }, 'Coder rate limit: reconcile queue paused');
+        await worker.rateLimit(pauseMs);
+        throw Worker.RateLimitError();
+      }
+      case 'coder_auth': {
+        options.onCoderAuthFailure?.(outcome.error);
+        const pauseMs = authPause.next();
+        if (pauseMs !== undefined) {
+          logger.error(
+            { ...fields, event: 'coder_auth_failing', pauseMs, err: (outcome.error as Error).message },
+            'Coder refuses the bridge token: reconciles paused until it works (check CODER_SESSION_TOKEN and its roles)',
+          );
+          await worker.rateLimit(pauseMs);
+        }
+        // Back to waiting, no attempt spent: it runs when the pause ends.
+        throw Worker.RateLimitError();
+      }
+      case 'retry': {
+        const delayMs = backoffDelay(job.attemptsStarted - 1, backoff);
+        logger.warn({ ...fields, delayMs, err: outcome.error }, 'reconcile failed: will retry');
+        await job.moveToDelayed(Date.now() + delayMs, token);
+        throw new DelayedError();
+      }
+    }
+  }
 
   const worker: Worker<ReconcileJobData> = new Worker<ReconcileJobData>(
     RECONCILE_QUEUE,
-    async (job: Job<ReconcileJobData>) => {
+    async (job: Job<ReconcileJobData>, token?: string) => {
       const { kind, id, force } = job.data;
       const started = performance.now();
-      const fields = { event: 'reconcile', jobId: job.id, kind, id, attempt: job.attemptsMade + 1 };
-      const durationMs = () => Math.round(performance.now() - started);
-      try {
-        const result = await reconcilers[kind].reconcile(id, { force });
-        const level = result.outcome === 'failed' ? 'warn' : 'info';
-        logger[level]({ ...fields, outcome: result.outcome, operations: result.operations, error: result.error, durationMs: durationMs() }, `reconcile ${result.outcome}`);
-        return result;
-      } catch (err) {
-        if (isRateLimited(err)) {
-          const pauseMs = err.retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS;
-          logger.warn({ ...fields, outcome: 'rate_limited', pauseMs, durationMs: durationMs() }, 'Coder rate limit: reconcile queue paused');
-          await worker.rateLimit(pauseMs);
-          throw Worker.RateLimitError();
-        }
-        logger.warn({ ...fields, outcome: 'retry', err, durationMs: durationMs() }, 'reconcile failed: will retry');
-        throw err;
-      }
+      const outcome = await runReconcile(() => reconcilers[kind].reconcile(id, { force }));
+      return settle(job, token, outcome, Math.round(performance.now() - started));
     },
     {
       connection: options.connection,
@@ -78,7 +138,7 @@ export function startReconcileWorker(options: ReconcileWorkerOptions): Worker<Re
       lockDuration: lockMs,
       // Stalled jobs are looked for as often as the lock is renewed.
       stalledInterval: lockMs / 2,
-      // Jobs name their backoff type ('reconcile', see producer.ts); this is its strategy.
+      // Only for a failure of settle() itself (Redis gone while requeueing): jobs name this backoff type.
       settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade - 1, backoff) },
     },
   );

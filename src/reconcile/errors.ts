@@ -1,4 +1,4 @@
-import { CoderApiError, CoderNetworkError, isTransient } from '../coder/errors';
+import { CoderApiError, CoderNetworkError, isCoderAuthFailure, isTransient } from '../coder/errors';
 import type { SyncError } from '../store/types';
 import { MappingError } from './mapping';
 
@@ -32,7 +32,9 @@ export function syncErrorOf(err: unknown, version: number, at: number): SyncErro
   if (err instanceof ReconcileError) return { code: err.code, message: err.message, permanent: err.permanent, at, version };
   if (err instanceof MappingError) return { code: 'unappliable', message: err.message, permanent: true, at, version };
   if (err instanceof CoderApiError) {
-    const message = `${err.method} ${err.route}: ${err.status} ${err.message}${err.detail ? ` (${err.detail})` : ''}`;
+    const message = `${err.route}: ${err.status} ${err.message}${err.detail ? ` (${err.detail})` : ''}`;
+    // The bridge's credentials failing says nothing about this resource: the worker pauses and it runs again.
+    if (isCoderAuthFailure(err)) return { code: 'coder_auth', message, coderStatus: err.status, permanent: false, at, version };
     return { code: 'coder_http', message, coderStatus: err.status, permanent: !isTransient(err), at, version };
   }
   if (err instanceof CoderNetworkError) return { code: 'network', message: err.message, permanent: false, at, version };

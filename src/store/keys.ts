@@ -30,6 +30,11 @@ export class StoreKeys {
     return this.key('pending');
   }
 
+  /** Zset: resource member -> when its pending mark was last set (Redis' clock, ms); written by the scripts' markPending. */
+  pendingChanges(): string {
+    return `${this.pending()}:changed`;
+  }
+
   /** Set of group ids the user belongs to (the reverse of `members`). */
   userGroups(userId: string): string {
     return this.key('user', userId, 'groups');

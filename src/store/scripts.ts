@@ -17,10 +17,19 @@ local function take(list, first, count)
   return out
 end
 
+-- A pending mark also goes into '<pending>:changed' (StoreKeys.pendingChanges), scored by Redis' clock, so the
+-- pending sweep reads only what changed since it last ran. The name extends the pending key's, so it shares its
+-- {hash-tag} and Cluster slot.
+local function markPending(pending, version, member)
+  redis.call('ZADD', pending, version, member)
+  local time = redis.call('TIME')
+  redis.call('ZADD', pending .. ':changed', tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000), member)
+end
+
 local function bump(record, pending, member, now)
   local version = redis.call('HINCRBY', record, 'version', 1)
   redis.call('HSET', record, 'lastModified', now)
-  redis.call('ZADD', pending, version, member)
+  markPending(pending, version, member)
   return version
 end
 
@@ -210,7 +219,7 @@ for i = 1, #groupIds do
 end
 redis.call('DEL', KEYS[1], KEYS[4])
 redis.call('ZREM', KEYS[3], id)
-redis.call('ZADD', KEYS[2], current + 1, ARGV[4])
+markPending(KEYS[2], current + 1, ARGV[4])
 return {'ok'}
 `;
 
@@ -230,7 +239,7 @@ for _, key in ipairs(take(KEYS, 7, nSets)) do redis.call('SREM', key, id) end
 for i = 7 + nSets, #KEYS do redis.call('SREM', KEYS[i], id) end
 redis.call('DEL', KEYS[1], KEYS[4], KEYS[5], KEYS[6])
 redis.call('ZREM', KEYS[3], id)
-redis.call('ZADD', KEYS[2], current + 1, ARGV[3])
+markPending(KEYS[2], current + 1, ARGV[3])
 return {'ok'}
 `;
 

@@ -42,6 +42,7 @@ export function resolveToken(state: State, token: string): AuthOutcome {
   const key = state.tokens.get(id);
   if (!key) return fail('API key is invalid.');
   if (key.secret !== secret) return fail('API key secret is invalid.');
+  if (key.expiresAt !== undefined && key.expiresAt <= state.now()) return fail(`API key expired at "${goTimeString(key.expiresAt)}".`);
   const user = state.users.get(key.userId);
   if (!user || user.deleted) return fail('API key is invalid.');
   return { user };
@@ -59,4 +60,9 @@ export function admitUser(state: State, user: UserRec): ApiResult | undefined {
   }
   if (now - user.last_seen_at > 3_600_000) user.last_seen_at = now;
   return undefined;
+}
+
+/** Go's time.Time.String() of a UTC time, as apikey.go prints an expiry: `2026-01-02 15:04:05 +0000 UTC`. */
+function goTimeString(ms: number): string {
+  return `${new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')} +0000 UTC`;
 }

@@ -106,6 +106,39 @@ describe('authentication', () => {
     expect(r.body).toEqual({ message: 'User is not active (status = "suspended"). Contact an admin to reactivate your account.' });
   });
 
+  test('an expired or revoked token → 401 with its own detail; a new token works', async () => {
+    const u = await createUser(sim, 'auth-rotated');
+    sim.direct.setUserRoles(u.id, ['owner']);
+    const expiring = sim.direct.createToken(u.id);
+    expect((await api(sim, 'GET', '/users/me', undefined, { token: expiring })).status).toBe(200);
+    sim.direct.expireToken(expiring);
+    const expired = await api(sim, 'GET', '/users/me', undefined, { token: expiring });
+    expect(expired.status).toBe(401);
+    expect(expired.body.message).toBe(SIGNED_OUT);
+    expect(expired.body.detail).toMatch(/^API key expired at "\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC"\.$/);
+
+    const revoked = sim.direct.createToken(u.id);
+    sim.direct.revokeToken(revoked);
+    const r = await api(sim, 'POST', '/users', { username: 'x', email: 'x@example.com', login_type: 'none' }, { token: revoked });
+    expect(r.status).toBe(401);
+    expect(r.body).toEqual({ message: SIGNED_OUT, detail: 'API key is invalid.' });
+    expect(sim.users().some((x) => x.username === 'x')).toBe(false);
+    expect((await api(sim, 'GET', '/users/me', undefined, { token: sim.direct.createToken(u.id) })).status).toBe(200);
+  });
+
+  test('a user whose owner role is taken away gets 403 Forbidden on writes, 200 on reads', async () => {
+    const u = await createUser(sim, 'auth-demoted');
+    sim.direct.setUserRoles(u.id, ['owner']);
+    const tok = sim.direct.createToken(u.id);
+    const victim = await createUser(sim, 'auth-demoted-victim');
+    expect((await api(sim, 'PUT', `/users/${victim.id}/status/suspend`, undefined, { token: tok })).status).toBe(200);
+    sim.direct.setUserRoles(u.id, []);
+    const r = await api(sim, 'PUT', `/users/${victim.id}/status/activate`, undefined, { token: tok });
+    expect(r.status).toBe(403);
+    expect(r.body.message).toBe('Forbidden.');
+    expect((await api(sim, 'GET', '/users/me', undefined, { token: tok })).status).toBe(200);
+  });
+
   test('non-owner writes are forbidden with the canned body', async () => {
     const u = await createUser(sim, 'auth-member');
     const tok = sim.direct.createToken(u.id);

@@ -235,6 +235,11 @@ export async function startCoderSim(opts: CoderSimOptions = {}): Promise<CoderSi
     if (!o) throw new Error(`coder-sim: no such organization ${id}`);
     return o;
   };
+  const mustToken = (token: string) => {
+    const key = state.tokens.get(token.split('-')[0]);
+    if (!key || `${token.split('-')[0]}-${key.secret}` !== token) throw new Error('coder-sim: no such token');
+    return key;
+  };
   const simGroup = (g: SimGroup): SimGroup => ({ ...g, members: new Set(g.members) });
 
   const sim: CoderSim = {
@@ -318,6 +323,13 @@ export async function startCoderSim(opts: CoderSimOptions = {}): Promise<CoderSi
       },
       createToken(userId) {
         return state.createToken(mustUser(userId).id);
+      },
+      expireToken(token) {
+        mustToken(token).expiresAt = state.now();
+      },
+      revokeToken(token) {
+        mustToken(token);
+        state.tokens.delete(token.split('-')[0]);
       },
       createTemplate(name, orgId) {
         const org = mustOrg(orgId);

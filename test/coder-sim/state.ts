@@ -103,7 +103,7 @@ export class State {
     siteRoleField: '',
   };
   /** API key id -> secret + user. */
-  readonly tokens = new Map<string, { secret: string; userId: string }>();
+  readonly tokens = new Map<string, { secret: string; userId: string; expiresAt?: number }>();
   private sorted: UserRec[] | null = null;
   private sortedLower: string[] = [];
   defaultOrgId = '';

@@ -73,6 +73,10 @@ export interface CoderSimDirect {
   createOrganization(name: string): string;
   /** A session token for another user (e.g. a non-owner). */
   createToken(userId: string): string;
+  /** The token's expiry is now: every call with it answers 401 `API key expired at "<time>".` */
+  expireToken(token: string): void;
+  /** Deletes the token: every call with it answers 401 `API key is invalid.` */
+  revokeToken(token: string): void;
   /** A template (Coder creates them from versions, not simulated); default organization unless given. Returns its id. */
   createTemplate(name: string, orgId?: string): string;
   /** A running workspace of the user (also counted for DELETE /users 417). Returns its id. */

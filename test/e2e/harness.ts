@@ -68,7 +68,8 @@ export interface E2E {
 
 export interface E2EOptions {
   sim?: CoderSimOptions;
-  env?: Record<string, string>;
+  /** A function when the variables depend on the simulator (its token, written to a file). */
+  env?: Record<string, string> | ((sim: CoderSim) => Record<string, string>);
   mode?: BridgeMode;
   logger?: Logger;
   /** Default: startBridge in this process. */
@@ -111,7 +112,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     CODER_API_RATE_LIMIT: String(options.sim?.rateLimitPerMinute ?? 0),
     WORKER_CONCURRENCY: '8',
     LOG_LEVEL: 'silent',
-    ...options.env,
+    ...(typeof options.env === 'function' ? options.env(sim) : options.env),
   };
   const config = loadConfig(env);
   const logger = options.logger ?? createLogger('silent');

@@ -4,6 +4,7 @@ import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CoderClient } from '../../src/coder';
 import { createLogger } from '../../src/log';
+import { createMetrics, type Metrics } from '../../src/metrics';
 import { RECONCILE_QUEUE, type ReconcileJobData } from '../../src/queue/jobs';
 import { ReconcileProducer } from '../../src/queue/producer';
 import { startReconcileWorker } from '../../src/queue/worker';
@@ -38,6 +39,7 @@ let producer: ReconcileProducer;
 let inspector: Queue<ReconcileJobData>;
 let worker: Worker<ReconcileJobData> | undefined;
 let lines: LogLine[];
+let metrics: Metrics;
 
 beforeEach(async () => {
   t = openTestStore();
@@ -47,6 +49,7 @@ beforeEach(async () => {
   producer = new ReconcileProducer(bullmq, t.prefix);
   inspector = new Queue<ReconcileJobData>(RECONCILE_QUEUE, { connection: bullmq, prefix: t.prefix });
   lines = [];
+  metrics = createMetrics({ defaultMetrics: false });
 });
 
 afterEach(async () => {
@@ -78,6 +81,7 @@ function start(): void {
     concurrency: 4,
     reconcilers: { user: new UserReconciler(deps), group: new GroupReconciler({ ...deps, groupsLicensed: true }) },
     logger: createLogger('info', logStream),
+    metrics,
     backoff: { baseMs: 20, capMs: 200 },
   });
 }
@@ -162,4 +166,7 @@ test('a Coder 429 pauses the queue without spending an attempt', async () => {
   expect(job && (await job.getState())).toBe('waiting');
   expect(job?.attemptsMade).toBe(0);
   expect(await inspector.getFailedCount()).toBe(0);
+  // The outcome the metrics document is counted: one applied, one rate_limited.
+  const counted = (await metrics.reconciles.get()).values.map((v) => [v.labels.outcome, v.value]);
+  expect(counted).toEqual(expect.arrayContaining([['applied', 1], ['rate_limited', 1]]));
 }, 20_000);

@@ -103,4 +103,13 @@ describe('runResyncCommand', () => {
     expect(code).toBe(1);
     expect(lines[lines.length - 1]).toMatch(/^resync failed: Users\/\S+ is not managed by the bridge$/);
   });
+
+  test('with no worker running, gives up after the start timeout with a clear line and exits 1', async () => {
+    const lines: string[] = [];
+    const started = Date.now();
+    const code = await runResyncCommand({ dryRun: true, queue: h.resyncQueue, print: (line) => lines.push(line), pollIntervalMs: 20, startTimeoutMs: 300 });
+    expect(code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(lines[lines.length - 1]).toMatch(/^resync job \S+ was not started within 300 ms: no bridge worker is running \(start one with "coder-scim-bridge worker" or "all"/);
+  });
 });

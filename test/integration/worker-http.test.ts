@@ -16,7 +16,15 @@ async function get(path: string, token?: string): Promise<{ status: number; text
 
 test('answers the liveness and readiness probes without a token', async () => {
   expect(await get('/healthz')).toEqual({ status: 200, text: JSON.stringify({ status: 'ok' }) });
-  expect((await get('/readyz')).status).toBe(200);
+  // A worker is ready once its Coder preflight, which runs after it started listening, is done.
+  const deadline = Date.now() + 10_000;
+  let ready = await get('/readyz');
+  while (ready.status !== 200 && Date.now() < deadline) {
+    expect(ready).toEqual({ status: 503, text: JSON.stringify({ status: 'unavailable', failing: 'coder_preflight' }) });
+    await new Promise((done) => setTimeout(done, 50));
+    ready = await get('/readyz');
+  }
+  expect(ready.status).toBe(200);
 });
 
 test('serves its own reconcile metrics behind the admin token', async () => {

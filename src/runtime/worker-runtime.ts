@@ -1,0 +1,118 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { CoderClient } from '../coder/client';
+import type { CoderHealth } from '../coder/health';
+import { coderPreflight } from '../coder/preflight';
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
+import { PendingSweep } from '../queue/pending-sweep';
+import type { ReconcileProducer } from '../queue/producer';
+import { ResyncQueue } from '../queue/resync-queue';
+import { startResyncWorker } from '../queue/resync-worker';
+import { startReconcileWorker } from '../queue/worker';
+import { tokenUserIdOf } from '../reconcile/adoption';
+import { GroupReconciler } from '../reconcile/group-reconciler';
+import type { PlanContext } from '../reconcile/plan';
+import { UserReconciler } from '../reconcile/user-reconciler';
+import { ClaimIndex } from '../store/claims';
+import { PendingChanges } from '../store/pending-changes';
+import type { RedisStore } from '../store/redis-store';
+
+/**
+ * The reconcile side of a bridge (`worker` and `all`): waits for the Coder preflight, however long Coder takes
+ * to answer, then starts the reconcile and resync workers and the pending sweep. Until then jobs wait in the
+ * queue: none is taken, so none fails or runs out of attempts.
+ */
+
+export interface WorkerRuntimeDeps {
+  config: Config;
+  storeRedis: Redis | Cluster;
+  queueRedis: Redis | Cluster;
+  store: RedisStore;
+  producer: ReconcileProducer;
+  coder: CoderClient;
+  /** For the preflight only: no retries of its own, so one failed attempt is one log line. */
+  preflightCoder: CoderClient;
+  coderHealth: CoderHealth;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export interface WorkerRuntime {
+  preflightDone(): boolean;
+  close(): Promise<void>;
+}
+
+export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
+  const { config, logger } = deps;
+  const prefix = config.redis.prefix;
+  const abort = new AbortController();
+  const closers: (() => Promise<unknown>)[] = [];
+  let done = false;
+
+  const start = async (): Promise<void> => {
+    const { organization, groupsLicensed } = await coderPreflight({
+      coder: deps.preflightCoder,
+      organization: config.coder.organization,
+      logger,
+      signal: abort.signal,
+      onFailure: (err) => deps.coderHealth.failed(err),
+    });
+    if (abort.signal.aborted) return;
+    const ctx: PlanContext = { deletePolicy: config.userDeletePolicy, loginType: config.coder.loginType, orgId: organization.id };
+    const adoption = { tokenUserId: tokenUserIdOf(deps.coder), groups: config.adoptGroups };
+    const reconcileDeps = { store: deps.store, claims: new ClaimIndex(deps.queueRedis, prefix), queue: deps.producer, coder: deps.coder, ctx, adoption };
+    const worker = startReconcileWorker({
+      connection: deps.queueRedis,
+      prefix,
+      concurrency: config.workerConcurrency,
+      lockDurationMs: config.workerLockMs,
+      reconcilers: { user: new UserReconciler(reconcileDeps), group: new GroupReconciler({ ...reconcileDeps, groupsLicensed }) },
+      logger,
+      metrics: deps.metrics,
+      onCoderAuthFailure: (err) => deps.coderHealth.failed(err),
+    });
+    closers.push(() => worker.close());
+    const resyncWorker = await startResyncWorker({
+      connection: deps.queueRedis,
+      prefix,
+      resync: { store: deps.store, coder: deps.coder, producer: deps.producer, plan: ctx },
+      metrics: deps.metrics,
+      logger,
+    });
+    closers.push(() => resyncWorker.close());
+    const resyncQueue = new ResyncQueue(deps.queueRedis, prefix, logger);
+    closers.push(() => resyncQueue.close());
+    await resyncQueue.schedulePeriodic(config.resyncIntervalMs);
+
+    // Once per process start, every pending mark (marks left by a version without the change index included);
+    // from then on the sweep reads only the changes since it last ran.
+    const pending = await deps.store.pending();
+    await deps.producer.enqueueMany(pending.map(({ kind, id }) => ({ kind, id })));
+    if (pending.length > 0) logger.info({ event: 'pending_requeued', count: pending.length }, 're-queued pending resources at start');
+    const sweep = new PendingSweep({ changes: new PendingChanges(deps.storeRedis, prefix), redis: deps.storeRedis, prefix, producer: deps.producer, logger });
+    sweep.start();
+    closers.push(async () => sweep.stop());
+
+    done = true;
+    logger.info(
+      { event: 'worker_started', organization: organization.name, concurrency: config.workerConcurrency, groupsLicensed, deletePolicy: config.userDeletePolicy },
+      'reconcile worker started',
+    );
+  };
+
+  const started = start().catch((err: unknown) => {
+    if (abort.signal.aborted) return;
+    logger.error({ event: 'worker_start_failed', err }, 'the reconcile worker could not start');
+  });
+
+  return {
+    preflightDone: () => done,
+    close: async () => {
+      abort.abort();
+      await started;
+      // Last started, first stopped: the sweep before the queue it feeds, the workers after it.
+      for (const close of closers.reverse()) await close();
+    },
+  };
+}
