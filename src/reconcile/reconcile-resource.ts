@@ -42,14 +42,21 @@ export interface ReconcileDeps {
 /** A deleted resource has no later version, so its tombstone's reconcile is the last word. */
 export const TOMBSTONE_VERSION = Number.MAX_SAFE_INTEGER;
 
+export interface FollowUp {
+  kind: ResourceKind;
+  id: string;
+  changedMember?: string;
+}
+
 /** What a converge step has done so far: recorded even when a later call fails, so no write is repeated blindly. */
 export interface Progress<Applied> {
   applied: Applied | undefined;
   notes: string[];
   operations: string[];
-  followUps: { kind: ResourceKind; id: string }[];
+  /** `changedMember`: this user, now in Coder, is marked as a changed member of the group before it is queued. */
+  followUps: FollowUp[];
   /** Follow-ups that must be read after the sync status is written (see UserReconciler.requeueGroupsIfLanded). */
-  followUpsOnceRecorded?: () => Promise<{ kind: ResourceKind; id: string }[]>;
+  followUpsOnceRecorded?: () => Promise<FollowUp[]>;
   /**
    * Coder ids this run created. A new id can have no other holder, so its claim needs no round trip of its
    * own: it is written atomically with the sync status that names it.
@@ -114,6 +121,11 @@ export async function reconcileResource<Applied extends { coderId: string }>(
     // would never queue the follow-ups again. The follow-ups go out together (one round trip, not one per group).
     await recorded;
     const followUps = [...progress.followUps, ...((await progress.followUpsOnceRecorded?.()) ?? [])];
+    await Promise.all(
+      followUps.flatMap(({ kind: followUpKind, id: followUpId, changedMember }) =>
+        changedMember === undefined || followUpKind !== 'group' ? [] : [store.markMembersChanged(followUpId, [changedMember])],
+      ),
+    );
     await Promise.all(followUps.map((followUp) => deps.queue.enqueue(followUp.kind, followUp.id)));
     await store.clearPending(kind, id, version);
   }

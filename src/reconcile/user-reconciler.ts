@@ -188,15 +188,17 @@ export class UserReconciler implements Reconciler {
   }
 
   /**
-   * Groups skip members that are not in Coder yet; once the user lands, its groups are reconciled again. Its
-   * groups are read only once its landing is recorded: a group reconcile that read this user as absent started
-   * after its membership was written, so the read sees that membership (read earlier, it could miss a group
-   * created while Coder was being called, and the membership would wait for the next resync).
+   * Groups skip members that are not in Coder yet; once the user lands (or comes back under a new Coder id, after
+   * its Coder account was deleted outside the bridge), it is marked as a changed member of each of its groups, and
+   * they are reconciled again. Its groups are read only once its landing is recorded: a group reconcile that read
+   * this user as absent started after its membership was written, so the read sees that membership (read earlier,
+   * it could miss a group created while Coder was being called, and the membership would wait for the next resync).
    */
   private requeueGroupsIfLanded(id: string, before: AppliedUserState | undefined, progress: Progress<AppliedUserState>): void {
     const after = progress.applied;
     const landed = after?.orgMember && (before?.coderId !== after.coderId || !before.orgMember);
     if (!landed) return;
-    progress.followUpsOnceRecorded = async () => (await this.deps.store.userGroupIds(id)).map((groupId) => ({ kind: 'group' as const, id: groupId }));
+    progress.followUpsOnceRecorded = async () =>
+      (await this.deps.store.userGroupIds(id)).map((groupId) => ({ kind: 'group' as const, id: groupId, changedMember: id }));
   }
 }

@@ -233,3 +233,26 @@ test('an adopted group keeps the members the bridge does not manage, and does no
   expect(simMembers(existing.id)).toEqual([stranger.id]);
   expect(await counting(() => groups.reconcile(group.doc.id, { force: true }))).toEqual({});
 });
+
+test('a member whose Coder account was deleted outside the bridge joins again under its new Coder id', async () => {
+  const [a, b] = [await provisionedUser('mia'), await provisionedUser('ned')];
+  const group = await h.addGroup('Rebuilt', [a.id, b.id]);
+  await h.groups.reconcile(group.doc.id);
+  const coderId = (await h.groupSync(group.doc.id))!.applied!.coderId;
+
+  h.sim.direct.deleteUser(a.coderId);
+  // What a resync records when Coder lost the user: no applied state, so the next reconcile creates it again.
+  const { applied: _gone, ...rest } = (await h.userSync(a.id))!;
+  await h.store.setSync('user', a.id, rest);
+  h.queue.take();
+  await h.users.reconcile(a.id);
+  const recreated = (await h.userSync(a.id))!.applied!.coderId;
+  expect(recreated).not.toBe(a.coderId);
+  expect(h.queue.take()).toEqual([{ kind: 'group', id: group.doc.id }]);
+
+  await h.groups.reconcile(group.doc.id);
+  expect(simMembers(coderId)).toEqual([recreated, b.coderId].sort());
+  expect((await h.store.appliedMemberCoderIds(group.doc.id)).sort()).toEqual([recreated, b.coderId].sort());
+  expect(await h.redis.hlen(h.keys.memberChanges(group.doc.id))).toBe(0);
+  expect(await counting(() => h.groups.reconcile(group.doc.id))).toEqual({});
+});
