@@ -183,7 +183,7 @@ export class GroupReconciler implements Reconciler {
     const waitingIds = new Set(waiting);
     const settled = [...changes].filter(([userId]) => !waitingIds.has(userId));
     for (let i = 0; i < settled.length; i += READ_PAGE) await store.settleMembers(id, { set: [], unset: [], settled: settled.slice(i, i + READ_PAGE) });
-    await store.markMembersWaiting(id, waiting);
+    await store.markMembersChanged(id, waiting);
     progress.applied = { ...progress.applied!, membersTracked: true };
     return 'done';
   }

@@ -6,8 +6,8 @@ import type { MemberState, ScanPage } from './types';
 
 /** Pairs per HSET when a group's applied members are written whole: bounded replies, the event loop breathes. */
 const WRITE_BATCH = 1_000;
-/** The stamp of a member that waits for its user to land in Coder without a change of its own. */
-const WAITING_STAMP = 'waiting';
+/** The stamp of a member marked by the reconciler rather than by a membership write. */
+const MARKED_STAMP = 'marked';
 
 /**
  * The members applied to each Coder group (a hash SCIM user id -> Coder id) and the member changes recorded
@@ -47,11 +47,11 @@ export class AppliedMembers {
     await this.ctx.runScript('scimBridgeSettleMembers', settleMembersCall(this.ctx.keys, groupId, settlement));
   }
 
-  /** Members that wait for their user get a change entry if they have none, so that their landing is applied. */
-  async markWaiting(groupId: string, userIds: string[]): Promise<void> {
+  /** A change entry for each member that has none (an existing entry keeps its stamp). */
+  async mark(groupId: string, userIds: string[]): Promise<void> {
     if (userIds.length === 0) return;
     const pipeline = this.ctx.redis.pipeline();
-    for (const userId of userIds) pipeline.hsetnx(this.ctx.keys.memberChanges(groupId), userId, WAITING_STAMP);
+    for (const userId of userIds) pipeline.hsetnx(this.ctx.keys.memberChanges(groupId), userId, MARKED_STAMP);
     await execPipeline(pipeline);
   }
 

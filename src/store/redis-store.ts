@@ -191,8 +191,8 @@ export class RedisStore implements DesiredStore {
     return guarded(() => this.applied.settle(groupId, settlement));
   }
 
-  markMembersWaiting(groupId: string, userIds: string[]): Promise<void> {
-    return guarded(() => this.applied.markWaiting(groupId, userIds));
+  markMembersChanged(groupId: string, userIds: string[]): Promise<void> {
+    return guarded(() => this.applied.mark(groupId, userIds));
   }
 
   replaceAppliedMembers(groupId: string, applied: [userId: string, coderId: string][]): Promise<void> {

@@ -237,8 +237,11 @@ export interface DesiredStore {
   memberStates<A>(groupId: string, userIds: string[]): Promise<MemberState<A>[]>;
   /** Records what a Coder PATCH applied and removes the changes it covered, in one atomic step. */
   settleMembers(groupId: string, settlement: MemberSettlement): Promise<void>;
-  /** Gives members that wait for their user a change entry (if they have none), so their landing is applied. */
-  markMembersWaiting(groupId: string, userIds: string[]): Promise<void>;
+  /**
+   * Gives these members a change entry if they have none: members waiting for their user, and members whose user
+   * just landed in Coder (perhaps under a new Coder id), so that the group's next reconcile applies them.
+   */
+  markMembersChanged(groupId: string, userIds: string[]): Promise<void>;
   /** Replaces the group's applied members whole, atomically (after a full diff). */
   replaceAppliedMembers(groupId: string, applied: [userId: string, coderId: string][]): Promise<void>;
   appliedMemberCoderIds(groupId: string): Promise<string[]>;

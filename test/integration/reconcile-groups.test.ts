@@ -57,6 +57,34 @@ test('members not yet in Coder are skipped, and join when their user lands', asy
   expect(simMembers(coderId)).toEqual([a.coderId, lateCoderId].sort());
 });
 
+test('a user that lands while its new group is reconciled without it still queues that group', async () => {
+  const late = await h.addUser('dot');
+  // The user's create is held back until the group (with the user as member) is written and reconciled.
+  let release!: () => void;
+  const released = new Promise<void>((done) => (release = done));
+  let createStarted!: () => void;
+  const createHeld = new Promise<void>((done) => (createStarted = done));
+  const held = Object.create(h.coder) as typeof h.coder;
+  held.createUser = async (body) => {
+    createStarted();
+    await released;
+    return h.coder.createUser(body);
+  };
+  const userReconcile = h.usersThrough(held).reconcile(late.doc.id);
+  await createHeld;
+  const group = await h.addGroup('Racers', [late.doc.id]);
+  await h.groups.reconcile(group.doc.id);
+  const coderId = (await h.groupSync(group.doc.id))!.applied!.coderId;
+  expect(simMembers(coderId)).toEqual([]);
+  h.queue.take();
+
+  release();
+  await userReconcile;
+  expect(h.queue.take()).toEqual([{ kind: 'group', id: group.doc.id }]);
+  await h.groups.reconcile(group.doc.id);
+  expect(simMembers(coderId)).toEqual([(await h.userSync(late.doc.id))!.applied!.coderId]);
+});
+
 test('rename and member changes travel in one PATCH', async () => {
   const [a, b, c] = [await provisionedUser('eve'), await provisionedUser('fay'), await provisionedUser('gus')];
   const group = await h.addGroup('Eng', [a.id, b.id]);
@@ -204,4 +232,27 @@ test('an adopted group keeps the members the bridge does not manage, and does no
   expect(await counting(() => groups.reconcile(group.doc.id))).toEqual({ 'PATCH /api/v2/groups/{group}': 1 });
   expect(simMembers(existing.id)).toEqual([stranger.id]);
   expect(await counting(() => groups.reconcile(group.doc.id, { force: true }))).toEqual({});
+});
+
+test('a member whose Coder account was deleted outside the bridge joins again under its new Coder id', async () => {
+  const [a, b] = [await provisionedUser('mia'), await provisionedUser('ned')];
+  const group = await h.addGroup('Rebuilt', [a.id, b.id]);
+  await h.groups.reconcile(group.doc.id);
+  const coderId = (await h.groupSync(group.doc.id))!.applied!.coderId;
+
+  h.sim.direct.deleteUser(a.coderId);
+  // What a resync records when Coder lost the user: no applied state, so the next reconcile creates it again.
+  const { applied: _gone, ...rest } = (await h.userSync(a.id))!;
+  await h.store.setSync('user', a.id, rest);
+  h.queue.take();
+  await h.users.reconcile(a.id);
+  const recreated = (await h.userSync(a.id))!.applied!.coderId;
+  expect(recreated).not.toBe(a.coderId);
+  expect(h.queue.take()).toEqual([{ kind: 'group', id: group.doc.id }]);
+
+  await h.groups.reconcile(group.doc.id);
+  expect(simMembers(coderId)).toEqual([recreated, b.coderId].sort());
+  expect((await h.store.appliedMemberCoderIds(group.doc.id)).sort()).toEqual([recreated, b.coderId].sort());
+  expect(await h.redis.hlen(h.keys.memberChanges(group.doc.id))).toBe(0);
+  expect(await counting(() => h.groups.reconcile(group.doc.id))).toEqual({});
 });

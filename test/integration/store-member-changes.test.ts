@@ -82,11 +82,11 @@ test('settling removes the changes read with their stamp and keeps a newer one; 
   expect(await redis.exists(keys.appliedMembers(group.id))).toBe(0);
 });
 
-test('waiting members get an entry only if they have none; a full replace of the applied members is atomic', async () => {
+test('marked members get an entry only if they have none; a full replace of the applied members is atomic', async () => {
   const [a, b] = await users(2, 'wait');
   const group = await store.createGroup(groupDoc('Wait'), { displayName: 'Wait' }, [a]);
-  await store.markMembersWaiting(group.id, [a, b]);
-  expect(await changes(group.id)).toEqual({ [a]: '1', [b]: 'waiting' });
+  await store.markMembersChanged(group.id, [a, b]);
+  expect(await changes(group.id)).toEqual({ [a]: '1', [b]: 'marked' });
 
   await store.replaceAppliedMembers(group.id, [[a, 'coder-a'], [b, 'coder-b']]);
   expect(await redis.hgetall(keys.appliedMembers(group.id))).toEqual({ [a]: 'coder-a', [b]: 'coder-b' });
