@@ -19,7 +19,7 @@ import { LastResyncRecord } from './queue/resync-record';
 import { createReadiness } from './runtime/readiness';
 import { watchSecretFiles } from './runtime/secret-files';
 import { startWorkerRuntime, type WorkerRuntime } from './runtime/worker-runtime';
-import { createRedis } from './store/redis';
+import { createRedis, readyWithin } from './store/redis';
 import { RedisStore } from './store/redis-store';
 
 /**
@@ -60,15 +60,7 @@ export function redactedUrl(url: string): string {
 /** Waits for the first connection, logging one line every few seconds instead of a stack trace per attempt. */
 async function waitForRedis(client: Redis | Cluster, config: Config, logger: Logger): Promise<void> {
   const started = Date.now();
-  while (client.status !== 'ready') {
-    const ready = new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), REDIS_WAIT_LOG_MS);
-      client.once('ready', () => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
-    if (await ready) break;
+  while (!(await readyWithin(client, REDIS_WAIT_LOG_MS))) {
     logger.warn(
       { event: 'redis_unreachable', redis: redactedUrl(config.redis.url), waitedMs: Date.now() - started },
       'Redis is not reachable yet: retrying',
