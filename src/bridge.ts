@@ -23,7 +23,8 @@ import { createRedis } from './store/redis';
 import { RedisStore } from './store/redis-store';
 
 /**
- * The composition root: the only place that wires http/, scim/, store/, queue/, reconcile/ and coder/ together.
+ * The composition root: the only place that wires http/, scim/, store/, queue/, reconcile/ and coder/ together
+ * (the reconcile side through runtime/worker-runtime.ts, which starts only once Coder answers).
  * `serve` answers SCIM and admin requests; `worker` reconciles; `all` does both in one process.
  */
 
