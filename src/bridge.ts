@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { CoderClient, type CoderClientOptions } from './coder/client';
 import { CoderHealth } from './coder/health';
+import { RedisPacer, type Pacer } from './coder/pacer';
 import type { Config } from './config';
 import { createAdminRouter } from './http/admin';
 import { createApp, createWorkerApp, tokensOf } from './http/app';
@@ -22,7 +23,8 @@ import { createRedis } from './store/redis';
 import { RedisStore } from './store/redis-store';
 
 /**
- * The composition root: the only place that wires http/, scim/, store/, queue/, reconcile/ and coder/ together.
+ * The composition root: the only place that wires http/, scim/, store/, queue/, reconcile/ and coder/ together
+ * (the reconcile side through runtime/worker-runtime.ts, which starts only once Coder answers).
  * `serve` answers SCIM and admin requests; `worker` reconciles; `all` does both in one process.
  */
 
@@ -74,13 +76,19 @@ async function waitForRedis(client: Redis | Cluster, config: Config, logger: Log
   }
 }
 
+/** One Coder budget shared through Redis by every replica; none when Coder does not limit this token. */
+function createPacer(config: Config, redis: Redis | Cluster): Pacer | undefined {
+  // A bypassing owner is not limited, so pacing would only slow it down.
+  if (!config.coder.rateLimitPerMinute || config.coder.bypassRateLimit) return undefined;
+  return new RedisPacer({ redis, prefix: config.redis.prefix, limitPerMinute: config.coder.rateLimitPerMinute });
+}
+
 export function createCoderClient(config: Config, metrics: Metrics, logger: Logger, overrides: Partial<CoderClientOptions> = {}): CoderClient {
   return new CoderClient({
     url: config.coder.url,
     token: config.coder.token,
     timeoutMs: config.coder.timeoutMs,
     bypassRateLimit: config.coder.bypassRateLimit,
-    rateLimitPerMinute: config.coder.rateLimitPerMinute,
     logger,
     ...overrides,
     onCall: (call) => {
@@ -131,7 +139,11 @@ export async function startBridge(config: Config, mode: BridgeMode, logger: Logg
       metrics.coderAuthFailing.set(authFailing ? 1 : 0);
     },
   });
-  const coderOptions: Partial<CoderClientOptions> = { token: () => coderToken, onCall: (call) => coderHealth.observe(call) };
+  const coderOptions: Partial<CoderClientOptions> = {
+    token: () => coderToken,
+    onCall: (call) => coderHealth.observe(call),
+    pacer: createPacer(config, storeRedis),
+  };
   const coder = createCoderClient(config, metrics, logger, coderOptions);
   let workerRuntime: WorkerRuntime | undefined;
   const readiness = createReadiness({

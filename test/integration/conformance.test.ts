@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { announceSkip, underCI } from '../outside-material';
 import { startScimServer, type ScimServer } from './scim-harness';
 
 // newman ships no types; only `run` and the failure shape below are used.
@@ -28,8 +29,6 @@ function findCollection(): string | undefined {
   return existsSync(file) ? file : undefined;
 }
 
-/** CI must run it: a missing collection there is a failure, not a skip. */
-const underCI = !['', '0', 'false'].includes((process.env.CI ?? '').toLowerCase());
 const COLLECTION = findCollection();
 const MISSING =
   `Microsoft SCIM conformance collection not found (looked in ${process.env.SCIM_CONFORMANCE_COLLECTION ?? BESIDE_CHECKOUT}); ` +
@@ -112,7 +111,6 @@ if (COLLECTION) {
     throw new Error(MISSING);
   });
 } else {
-  // One plain line in jest's default output, which lists neither skipped tests nor console calls compactly.
-  process.stderr.write(`SKIPPED conformance test: ${MISSING}\n`);
+  announceSkip('conformance test', MISSING);
   test.skip(`Microsoft SCIM conformance collection: ${MISSING}`, () => undefined);
 }

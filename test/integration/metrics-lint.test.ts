@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { request } from 'undici';
 import { oktaUser, startE2E, type E2E } from '../e2e/harness';
+import { announceSkip, underCI } from '../outside-material';
 
 /**
  * /metrics, rendered after real traffic, passes `promtool check metrics` (Prometheus' own linter: names,
@@ -9,11 +10,8 @@ import { oktaUser, startE2E, type E2E } from '../e2e/harness';
  */
 
 const promtoolInstalled = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
-const runLint = promtoolInstalled || Boolean(process.env.CI);
-if (!runLint) {
-  // eslint-disable-next-line no-console
-  console.warn('metrics-lint skipped: promtool is not installed (apt-get install -y prometheus); CI installs it and runs this test');
-}
+const runLint = promtoolInstalled || underCI;
+if (!runLint) announceSkip('metrics-lint test', 'promtool is not installed (apt-get install -y prometheus); CI installs it and runs this test');
 
 (runLint ? describe : describe.skip)('metrics exposition', () => {
   let e2e: E2E;
