@@ -28,6 +28,7 @@ const TARGET_LOWER_BOUND_RATIO = 1.3;
 const TARGET_LIMIT_SHARE = 0.9;
 const TARGET_IDLE_BURST_RATIO = 1.5;
 const REPLICA_WORKERS = 2;
+const WORKER_START_TIMEOUT_MS = 60_000;
 const scale = Number(process.env.BENCH_SCALE ?? '1');
 const phases = new Set((process.env.BENCH_PHASES ?? '1,2,3,4').split(',').map((p) => p.trim()));
 
@@ -61,6 +62,12 @@ async function runPhase(population: Population, rateLimitPerMinute: number, time
     launch: (env) => (workers > 0 ? spawnServeAndWorkers(env, workers, log.feed) : spawnBridge(env, log.feed)),
   });
   try {
+    // A worker listens at once and takes jobs once its Coder preflight is done: measure from there.
+    const preflightStarted = Date.now();
+    while (log.workersStarted < Math.max(1, workers)) {
+      if (Date.now() - preflightStarted > WORKER_START_TIMEOUT_MS) throw new Error(`workers not started within ${WORKER_START_TIMEOUT_MS} ms`);
+      await new Promise((done) => setTimeout(done, 50));
+    }
     e2e.sim.resetCalls();
     const started = Date.now();
     const pushing = pushOktaStyle(e2e, population, PUSH_CONNECTIONS).then((result) => ({ ...result, finishedAt: Date.now() }));

@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import { spawnServeAndWorkers, type BridgeProcess } from '../e2e/bridge-process';
 import { oktaUser, PATCH_OP, startE2E, type E2E } from '../e2e/harness';
+import { waitFor } from '../wait-for';
 
 /**
  * One `serve` and two `worker` processes on one Redis against a Coder that limits each path to 20 requests a
@@ -43,6 +44,13 @@ async function userCreatesBy(worker: BridgeProcess): Promise<number> {
 }
 
 test('two workers share one Coder budget: no 429 at all, and every change converges', async () => {
+  // Both workers take jobs (their Coder preflight is done) before the first change arrives.
+  const ready = async (worker: BridgeProcess) => {
+    const reply = await request(`${worker.origin}/readyz`);
+    await reply.body.dump();
+    return reply.statusCode === 200;
+  };
+  await waitFor(async () => (await Promise.all(workers.map(ready))).every(Boolean), 30_000, 'both workers ready');
   const users = await Promise.all(Array.from({ length: USERS }, (_, i) => e2e.scim('POST', '/Users', oktaUser(`budget${i}@example.com`, 'Budget', `User${i}`))));
   expect(users.map((u) => u.status)).toEqual(users.map(() => 201));
   const ids = users.map((u) => u.body.id as string);
