@@ -2,7 +2,12 @@
 # coder-scim-bridge image. Build: docker build -t coder-scim-bridge .
 # Run:   docker run --env-file config/example.env -p 8080:8080 coder-scim-bridge [all|serve|worker|resync|check]
 # Secrets are never baked in: pass them at run time (*_FILE variables pointing at mounted files are preferred).
-ARG NODE_IMAGE=node:20-slim
+# Node 24 LTS, pinned by digest so a rebuild cannot silently pick up another image (Node 20 is past its end of
+# life since 2026-04-30). The digest is the multi-platform index of docker.io/library/node:24-slim (Node 24.21.0)
+# as published on Docker Hub on 2026-09-28: found with a code search of public GitHub repositories, where BuildKit
+# logs show it resolved from docker.io and many Dockerfiles pin it; it was not pulled from here (no registry
+# access). To update: `docker buildx imagetools inspect node:24-slim` and replace tag and digest together.
+ARG NODE_IMAGE=node:24-slim@sha256:0e0ff40c39bc087845bfb27465a0df4ea419520094bc35842ff83dd8cbe6f9b6
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

@@ -5,6 +5,8 @@
 export class BridgeLogTally {
   readonly reconcileMs: number[] = [];
   rateLimited = 0;
+  /** Workers whose Coder preflight is done: from then on they take jobs. */
+  workersStarted = 0;
   private partial = '';
 
   /** Feed raw output chunks; lines may be split across chunks. */
@@ -12,6 +14,7 @@ export class BridgeLogTally {
     const lines = (this.partial + chunk).split('\n');
     this.partial = lines.pop() ?? '';
     for (const line of lines) {
+      if (line.includes('"event":"worker_started"')) this.workersStarted++;
       if (!line.includes('"event":"reconcile"')) continue;
       const entry = JSON.parse(line) as { outcome?: string; durationMs?: number };
       if (entry.outcome === 'rate_limited') this.rateLimited++;

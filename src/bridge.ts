@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { CoderClient, type CoderClientOptions } from './coder/client';
 import { CoderHealth } from './coder/health';
+import { RedisPacer, type Pacer } from './coder/pacer';
 import type { Config } from './config';
 import { createAdminRouter } from './http/admin';
 import { createApp, createWorkerApp, tokensOf } from './http/app';
@@ -18,11 +19,12 @@ import { LastResyncRecord } from './queue/resync-record';
 import { createReadiness } from './runtime/readiness';
 import { watchSecretFiles } from './runtime/secret-files';
 import { startWorkerRuntime, type WorkerRuntime } from './runtime/worker-runtime';
-import { createRedis } from './store/redis';
+import { createRedis, readyWithin } from './store/redis';
 import { RedisStore } from './store/redis-store';
 
 /**
- * The composition root: the only place that wires http/, scim/, store/, queue/, reconcile/ and coder/ together.
+ * The composition root: the only place that wires http/, scim/, store/, queue/, reconcile/ and coder/ together
+ * (the reconcile side through runtime/worker-runtime.ts, which starts only once Coder answers).
  * `serve` answers SCIM and admin requests; `worker` reconciles; `all` does both in one process.
  */
 
@@ -58,20 +60,19 @@ export function redactedUrl(url: string): string {
 /** Waits for the first connection, logging one line every few seconds instead of a stack trace per attempt. */
 async function waitForRedis(client: Redis | Cluster, config: Config, logger: Logger): Promise<void> {
   const started = Date.now();
-  while (client.status !== 'ready') {
-    const ready = new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), REDIS_WAIT_LOG_MS);
-      client.once('ready', () => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
-    if (await ready) break;
+  while (!(await readyWithin(client, REDIS_WAIT_LOG_MS))) {
     logger.warn(
       { event: 'redis_unreachable', redis: redactedUrl(config.redis.url), waitedMs: Date.now() - started },
       'Redis is not reachable yet: retrying',
     );
   }
+}
+
+/** One Coder budget shared through Redis by every replica; none when Coder does not limit this token. */
+function createPacer(config: Config, redis: Redis | Cluster): Pacer | undefined {
+  // A bypassing owner is not limited, so pacing would only slow it down.
+  if (!config.coder.rateLimitPerMinute || config.coder.bypassRateLimit) return undefined;
+  return new RedisPacer({ redis, prefix: config.redis.prefix, limitPerMinute: config.coder.rateLimitPerMinute });
 }
 
 export function createCoderClient(config: Config, metrics: Metrics, logger: Logger, overrides: Partial<CoderClientOptions> = {}): CoderClient {
@@ -80,7 +81,6 @@ export function createCoderClient(config: Config, metrics: Metrics, logger: Logg
     token: config.coder.token,
     timeoutMs: config.coder.timeoutMs,
     bypassRateLimit: config.coder.bypassRateLimit,
-    rateLimitPerMinute: config.coder.rateLimitPerMinute,
     logger,
     ...overrides,
     onCall: (call) => {
@@ -131,7 +131,11 @@ export async function startBridge(config: Config, mode: BridgeMode, logger: Logg
       metrics.coderAuthFailing.set(authFailing ? 1 : 0);
     },
   });
-  const coderOptions: Partial<CoderClientOptions> = { token: () => coderToken, onCall: (call) => coderHealth.observe(call) };
+  const coderOptions: Partial<CoderClientOptions> = {
+    token: () => coderToken,
+    onCall: (call) => coderHealth.observe(call),
+    pacer: createPacer(config, storeRedis),
+  };
   const coder = createCoderClient(config, metrics, logger, coderOptions);
   let workerRuntime: WorkerRuntime | undefined;
   const readiness = createReadiness({

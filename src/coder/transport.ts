@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from '../log';
 import { CoderApiError, CoderNetworkError, isRateLimited, isTransient, type CallSite } from './errors';
-import { PathPacer } from './pacer';
+import type { Pacer } from './pacer';
 import { backoffDelay, parseRetryAfter, type BackoffOptions } from './retry';
 
 /** One HTTP exchange with Coder, for metrics. `status` is 0 when no response arrived. */
@@ -22,8 +22,8 @@ export interface CoderTransportOptions {
   timeoutMs: number;
   /** Send X-Coder-Bypass-Ratelimit (honoured for owners only; others get 428). */
   bypassRateLimit?: boolean;
-  /** Coder's API rate limit per path and minute: calls are paced below it (see pacer.ts). 0 or unset: no pacing. */
-  rateLimitPerMinute?: number;
+  /** Keeps calls under Coder's API rate limit (see pacer.ts). Unset: no pacing. */
+  pacer?: Pacer;
   /** Extra attempts for a GET that failed transiently. Writes are never retried here. */
   retries?: number;
   backoff?: BackoffOptions;
@@ -67,7 +67,6 @@ export class CoderTransport {
   private readonly ownsDispatcher: boolean;
   private readonly retries: number;
   private readonly backoff: BackoffOptions;
-  private readonly pacer?: PathPacer;
 
   constructor(private readonly options: CoderTransportOptions) {
     const base = new URL(options.url);
@@ -89,8 +88,6 @@ export class CoderTransport {
       });
     this.retries = options.retries ?? DEFAULT_RETRIES;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
-    // A bypassing owner is not limited, so pacing would only slow it down.
-    if (options.rateLimitPerMinute && !options.bypassRateLimit) this.pacer = new PathPacer({ limitPerMinute: options.rateLimitPerMinute });
   }
 
   /**
@@ -104,7 +101,7 @@ export class CoderTransport {
       try {
         const path = this.pathFor(template, options);
         // Coder keys its limit by the path without the query string.
-        await this.pacer?.acquire(path.split('?')[0]);
+        await this.options.pacer?.acquire(path.split('?')[0], this.token());
         return await this.attempt<T>(site, path, options);
       } catch (err) {
         if (attempt + 1 >= attempts || !isTransient(err) || isRateLimited(err)) throw err;

@@ -42,13 +42,21 @@ export interface ReconcileDeps {
 /** A deleted resource has no later version, so its tombstone's reconcile is the last word. */
 export const TOMBSTONE_VERSION = Number.MAX_SAFE_INTEGER;
 
+export interface FollowUp {
+  kind: ResourceKind;
+  id: string;
+  changedMember?: string;
+}
+
 /** What a converge step has done so far: recorded even when a later call fails, so no write is repeated blindly. */
 export interface Progress<Applied> {
   applied: Applied | undefined;
   notes: string[];
   operations: string[];
   /** `changedMember`: this user, now in Coder, is marked as a changed member of the group before it is queued. */
-  followUps: { kind: ResourceKind; id: string; changedMember?: string }[];
+  followUps: FollowUp[];
+  /** Follow-ups that must be read after the sync status is written (see UserReconciler.requeueGroupsIfLanded). */
+  followUpsOnceRecorded?: () => Promise<FollowUp[]>;
   /**
    * Coder ids this run created. A new id can have no other holder, so its claim needs no round trip of its
    * own: it is written atomically with the sync status that names it.
@@ -104,7 +112,7 @@ export async function reconcileResource<Applied extends { coderId: string }>(
     if (progress.notes.length > 0) status.notes = progress.notes;
     recorded = store.setSync<Applied>(kind, id, status, progress.createdCoderIds);
   }
-  if (progress.followUps.length === 0) {
+  if (progress.followUps.length === 0 && !progress.followUpsOnceRecorded) {
     // Sent together, executed in order on one connection: one round trip on the hot path.
     await Promise.all([recorded, store.clearPending(kind, id, version)]);
   } else {
@@ -112,12 +120,13 @@ export async function reconcileResource<Applied extends { coderId: string }>(
     // before the pending mark is cleared: a crash in between re-runs this resource, whose plan is then empty and
     // would never queue the follow-ups again. The follow-ups go out together (one round trip, not one per group).
     await recorded;
+    const followUps = [...progress.followUps, ...((await progress.followUpsOnceRecorded?.()) ?? [])];
     await Promise.all(
-      progress.followUps.flatMap(({ kind: followUpKind, id: followUpId, changedMember }) =>
+      followUps.flatMap(({ kind: followUpKind, id: followUpId, changedMember }) =>
         changedMember === undefined || followUpKind !== 'group' ? [] : [store.markMembersChanged(followUpId, [changedMember])],
       ),
     );
-    await Promise.all(progress.followUps.map((followUp) => deps.queue.enqueue(followUp.kind, followUp.id)));
+    await Promise.all(followUps.map((followUp) => deps.queue.enqueue(followUp.kind, followUp.id)));
     await store.clearPending(kind, id, version);
   }
   return { outcome: progress.operations.length > 0 ? 'applied' : 'unchanged', operations: progress.operations, version };

@@ -41,8 +41,6 @@ export class UserReconciler implements Reconciler {
   private async converge(id: string, stored: StoredResource | null, progress: Progress<AppliedUserState>): Promise<void> {
     const desired = stored ? mapUser(stored.doc) : null;
     const before = progress.applied;
-    // A user that may land in this run needs its group ids afterwards: read them while Coder is being called.
-    const groupIds = desired && !before?.orgMember ? settle(this.deps.store.userGroupIds(id)) : undefined;
     let rolesChecked = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const operations = planUser(desired, progress.applied, this.deps.ctx);
@@ -53,7 +51,7 @@ export class UserReconciler implements Reconciler {
       }
       if (await this.applyAll(id, desired, operations, progress)) {
         progress.notes.unshift(...notes);
-        if (desired) await this.requeueGroupsIfLanded(id, before, progress, groupIds);
+        if (desired) this.requeueGroupsIfLanded(id, before, progress);
         return;
       }
     }
@@ -192,29 +190,15 @@ export class UserReconciler implements Reconciler {
   /**
    * Groups skip members that are not in Coder yet; once the user lands (or comes back under a new Coder id, after
    * its Coder account was deleted outside the bridge), it is marked as a changed member of each of its groups, and
-   * they are reconciled again. `groupIds` was read early when a landing was likely; a new Coder id reads them now.
+   * they are reconciled again. Its groups are read only once its landing is recorded: a group reconcile that read
+   * this user as absent started after its membership was written, so the read sees that membership (read earlier,
+   * it could miss a group created while Coder was being called, and the membership would wait for the next resync).
    */
-  private async requeueGroupsIfLanded(id: string, before: AppliedUserState | undefined, progress: Progress<AppliedUserState>, groupIds: Settled<string[]> | undefined): Promise<void> {
+  private requeueGroupsIfLanded(id: string, before: AppliedUserState | undefined, progress: Progress<AppliedUserState>): void {
     const after = progress.applied;
     const landed = after?.orgMember && (before?.coderId !== after.coderId || !before.orgMember);
     if (!landed) return;
-    const ids = groupIds ? await unwrap(groupIds) : await this.deps.store.userGroupIds(id);
-    for (const groupId of ids) progress.followUps.push({ kind: 'group', id: groupId, changedMember: id });
+    progress.followUpsOnceRecorded = async () =>
+      (await this.deps.store.userGroupIds(id)).map((groupId) => ({ kind: 'group' as const, id: groupId, changedMember: id }));
   }
-}
-
-/** A promise started early and perhaps never needed: its failure must surface only if it is awaited. */
-type Settled<T> = Promise<{ value: T } | { error: unknown }>;
-
-function settle<T>(promise: Promise<T>): Settled<T> {
-  return promise.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-}
-
-async function unwrap<T>(settled: Settled<T>): Promise<T> {
-  const outcome = await settled;
-  if ('error' in outcome) throw outcome.error;
-  return outcome.value;
 }

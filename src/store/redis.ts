@@ -59,3 +59,15 @@ export function createRedis(cfg: Config['redis'], purpose: RedisPurpose, logger?
   client.on('error', (err: Error) => logger?.warn({ event: 'redis_error', purpose, err: err.message }, 'redis connection error'));
   return client;
 }
+
+/** Resolves true once the client is connected, false when `timeoutMs` passed first. */
+export function readyWithin(client: Redis | Cluster, timeoutMs: number): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    client.once('ready', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}

@@ -172,6 +172,7 @@ describe('rate limiting', () => {
       remaining.push(String(r.headers['x-ratelimit-remaining']));
     }
     expect(remaining).toEqual(['4', '3', '2', '1', '0']);
+    expect(sim.rateLimitedCalls()).toBe(0);
     sim.resetCalls();
     const limited = await api(sim, 'GET', '/users/me');
     expect(limited.status).toBe(429);
@@ -179,6 +180,7 @@ describe('rate limiting', () => {
     expect(limited.headers['x-ratelimit-remaining']).toBe('0');
     expect(limited.body).toEqual({ message: "You've been rate limited for sending more than 5 requests in 1m0s." });
     expect(sim.calls()['GET /api/v2/users/{user}']).toBe(1);
+    expect(sim.rateLimitedCalls()).toBe(1);
 
     // another path has its own budget
     expect((await api(sim, 'GET', `/users/${sim.ownerId}`)).status).toBe(200);

@@ -57,6 +57,7 @@ export async function startCoderSim(opts: CoderSimOptions = {}): Promise<CoderSi
   const limiter = new RateLimiter(Date.now, options.rateLimitWindowMs);
   let counts: Record<string, number> = Object.create(null);
   let writes = 0;
+  let rateLimited = 0;
   let closed = false;
   let url = '';
   const routes = buildRoutes(() => url);
@@ -161,7 +162,10 @@ export async function startCoderSim(opts: CoderSimOptions = {}): Promise<CoderSi
           }
         : limiter.check(`${key}${path}`, limit);
       rlHeaders = d.headers;
-      if (d.limited) return send(req, res, d.limited, rlHeaders);
+      if (d.limited) {
+        rateLimited++;
+        return send(req, res, d.limited, rlHeaders);
+      }
     }
 
     if (isWrite && options.writeFailureRate > 0 && options.random() < options.writeFailureRate) {
@@ -368,9 +372,11 @@ export async function startCoderSim(opts: CoderSimOptions = {}): Promise<CoderSi
     },
     calls: () => ({ ...counts }),
     writeCalls: () => writes,
+    rateLimitedCalls: () => rateLimited,
     resetCalls() {
       counts = Object.create(null);
       writes = 0;
+      rateLimited = 0;
     },
     close: () =>
       new Promise<void>((resolve) => {

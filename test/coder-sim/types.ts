@@ -107,6 +107,8 @@ export interface CoderSim {
   workspaces(userId: string): Array<{ id: string; name: string; transition: string }>;
   calls(): Record<string, number>;
   writeCalls(): number;
+  /** Requests answered 429 by the rate limiter since the last resetCalls(). */
+  rateLimitedCalls(): number;
   resetCalls(): void;
   close(): Promise<void>;
 }

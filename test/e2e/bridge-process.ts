@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { request } from 'undici';
 import type { BridgeMode } from '../../src/bridge';
-import type { LaunchedBridge } from './harness';
+import { freePort, type LaunchedBridge } from './harness';
 
 /**
  * The bridge as a child process (`src/main.ts <mode>` under tsx), for tests that kill it the hard way. The
@@ -87,4 +87,18 @@ export async function spawnBridge(env: Record<string, string>, onOutput?: (chunk
       clearTimeout(timer);
     },
   };
+}
+
+/** One `serve` and `workers` worker processes on the harness's environment (each worker on a port of its own). */
+export async function spawnServeAndWorkers(
+  env: Record<string, string>,
+  workers: number,
+  onOutput?: (chunk: string) => void,
+): Promise<{ serve: BridgeProcess; workers: BridgeProcess[]; origin: string; close(): Promise<void> }> {
+  const ports = await Promise.all(Array.from({ length: workers }, () => freePort()));
+  const [serve, ...started] = await Promise.all([
+    spawnBridge(env, onOutput, 'serve'),
+    ...ports.map((port) => spawnBridge({ ...env, PORT: String(port) }, onOutput, 'worker')),
+  ]);
+  return { serve, workers: started, origin: serve.origin, close: async () => void (await Promise.all([serve, ...started].map((p) => p.close()))) };
 }

@@ -83,7 +83,8 @@ test('a revoked token pauses reconciles without a permanent failure; the rotated
 
   // The Secret is rotated: a new token in the same file.
   writeFileSync(tokenFile, e2e.sim.direct.createToken(e2e.sim.ownerId));
-  await e2e.waitForConvergence(90_000);
+  const convergedMs = await e2e.waitForConvergence(90_000);
+  console.log(`[coder-auth] revoked token: ${refused} refused Coder calls while paused; converged ${convergedMs} ms after the token file was rotated`);
   expect(Object.keys(e2e.actualInCoder().users)).toHaveLength(15);
   expect(await readyz(worker.origin)).toEqual({ status: 200, body: { status: 'ok' } });
   expect(await gauge(worker, 'coderAuthFailing')).toBe(0);

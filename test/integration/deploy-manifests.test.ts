@@ -1,8 +1,11 @@
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix, relative } from 'node:path';
+import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
+import { freePort } from '../e2e/harness';
 import { FIXED_CODER_TOKEN, FIXED_SCIM_TOKEN, strongToken } from '../fixtures/tokens';
 
 /**
@@ -90,6 +93,14 @@ function secretBehind(scope: PodScope, container: Node, path: string): { secretN
   return undefined;
 }
 
+/** The URL the operator writes into secrets/redis-url (docs/operators.md): the Service of config/kubernetes/redis, with a password. */
+function kubernetesRedisUrl(): string {
+  const [service] = ofKind('Service', 'redis');
+  const namespace = String(ofKind('Kustomization', 'redis')[0].doc.namespace);
+  const port = nodes(node(service.doc.spec).ports)[0].port;
+  return `redis://:${strongToken('redis-password')}@${String(node(service.doc.metadata).name)}.${namespace}.svc.cluster.local:${String(port)}`;
+}
+
 /** The keys of the Secret `name` that the folder's kustomization generates from files ("key=path" or "path"). */
 function generatedSecretKeys(folder: string, name: string): string[] | undefined {
   const generator = nodes(ofKind('Kustomization', folder)[0]?.doc.secretGenerator).find((g) => g.name === name);
@@ -160,12 +171,13 @@ describe('config/kubernetes manifests', () => {
           expect({ name, readable }).toEqual({ name, readable: true });
           // What the operator writes into secrets/ (docs/operators.md): a generated token, one per file.
           resolved[name] = join(secretDir, behind!.key);
-          writeFileSync(resolved[name], `${strongToken(behind!.key)}\n`);
+          writeFileSync(resolved[name], `${name === 'REDIS_URL_FILE' ? kubernetesRedisUrl() : strongToken(behind!.key)}\n`);
         }
         const config = loadConfig(resolved);
         expect(config.coder.token.length).toBeGreaterThan(0);
         expect(config.scim.tokens.length).toBeGreaterThan(0);
         if (env.ADMIN_TOKEN_FILE) expect(config.adminToken).toBeDefined();
+        expect(new URL(config.redis.url).password).not.toBe('');
       } finally {
         rmSync(secretDir, { recursive: true, force: true });
       }
@@ -260,9 +272,122 @@ describe('Redis settings', () => {
     const [redis] = scope.containers;
     const configVolume = scope.volumes.find((v) => node(v.configMap).name === node(configMap.doc.metadata).name);
     const configMount = nodes(redis.volumeMounts).find((m) => m.name === configVolume?.name);
-    expect(redis.args).toEqual([`${String(configMount?.mountPath)}/redis.conf`]);
+    expect(redis.command).toEqual(['sh', '-c']);
+    expect(String((redis.args as string[])[0])).toMatch(new RegExp(`^exec redis-server ${String(configMount?.mountPath)}/redis.conf - <<EOF\n`));
     const claims = nodes(node(statefulSet.doc.spec).volumeClaimTemplates).map((c) => node(c.metadata).name);
     const dataMount = nodes(redis.volumeMounts).find((m) => m.mountPath === reference.get('dir'));
     expect(claims).toContain(dataMount?.name);
   });
 });
+
+describe('Kubernetes Redis access', () => {
+  const [statefulSet] = ofKind('StatefulSet', 'redis');
+  const [scope] = scopes.filter((s) => s.manifest === statefulSet);
+  const [redis] = scope.containers;
+  const script = String((redis.args as string[])[0]);
+  const mountOf = (volume: Node | undefined) => String(nodes(redis.volumeMounts).find((m) => m.name === volume?.name)?.mountPath);
+  const authVolume = scope.volumes.find((v) => node(v.secret).secretName !== undefined);
+  const passwordFile = /requirepass \$\(cat (\S+)\)/.exec(script)?.[1] ?? '';
+  const probes = [redis.livenessProbe, redis.readinessProbe].map((probe) => (node(node(probe).exec).command as string[]) ?? []);
+
+  test('Redis requires a password, read from a Secret the kustomization generates from a file git ignores', () => {
+    expect(authVolume).toBeDefined();
+    expect(posix.dirname(passwordFile)).toBe(mountOf(authVolume));
+    const secretName = node(authVolume!.secret).secretName;
+    const generator = nodes(ofKind('Kustomization', 'redis')[0].doc.secretGenerator).find((g) => g.name === secretName);
+    const sources = ((generator?.files as string[] | undefined) ?? []).map(String);
+    expect(sources.map((source) => source.split('=')[0])).toContain(posix.basename(passwordFile));
+    for (const source of sources) expect(source.split('=').pop()).toMatch(/^secrets\/[\w.-]+$/);
+    expect(readFileSync(join(MANIFESTS, 'redis', 'secrets', '.gitignore'), 'utf8').split('\n')).toEqual(expect.arrayContaining(['*', '!.gitignore']));
+    expect(ofKind('Secret', 'redis')).toEqual([]);
+    // Readable by the redis user through fsGroup, and not by others.
+    expect(Number(node(authVolume!.secret).defaultMode) & 0o007).toBe(0);
+    expect(scope.podSecurity.fsGroup).toBe(scope.podSecurity.runAsUser);
+  });
+
+  test('the startup script and the probes work against a real redis-server: no password, no access', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'redis-manifest-'));
+    const port = await freePort();
+    const password = `pw-${Date.now().toString(36)}`;
+    const [configMap] = ofKind('ConfigMap', 'redis');
+    const local = (text: string) =>
+      text
+        .replaceAll(passwordFile, join(dir, 'password'))
+        .replaceAll(`${mountOf(scope.volumes.find((v) => node(v.configMap).name !== undefined))}/redis.conf`, join(dir, 'redis.conf'))
+        .replaceAll('redis-cli ping', `redis-cli -p ${port} ping`);
+    writeFileSync(join(dir, 'password'), `${password}\n`);
+    const conf = String(node(configMap.doc.data)['redis.conf']).replace(/^dir .*$/m, `dir ${dir}`).replace(/^appendonly .*$/m, 'appendonly no');
+    writeFileSync(join(dir, 'redis.conf'), `${conf}\nport ${port}\nbind 127.0.0.1\nsave ""\n`);
+    const server = spawn('sh', ['-c', local(script)], { stdio: 'ignore' });
+    const run = promisify(execFile);
+    const cli = async (...args: string[]) => (await run('redis-cli', ['-p', String(port), ...args])).stdout.trim();
+    const probe = (command: string[]) => run(command[0], [command[1], local(command[2])]).then(() => 0, (err: { code?: number }) => err.code ?? -1);
+    try {
+      const started = Date.now();
+      while ((await cli('ping').catch(() => '')) === '' && Date.now() - started < 10_000) await new Promise((done) => setTimeout(done, 100));
+      expect(await cli('ping')).toContain('NOAUTH');
+      expect(await cli('--pass', 'wrong', '--no-auth-warning', 'ping')).toContain('NOAUTH');
+      expect(await cli('--pass', password, '--no-auth-warning', 'ping')).toBe('PONG');
+      // The password went in through stdin: nothing on the server's command line names it.
+      expect(readFileSync(`/proc/${await serverPid(cli, password)}/cmdline`, 'utf8')).not.toContain(password);
+      for (const command of probes) expect(await probe(command)).toBe(0);
+      writeFileSync(join(dir, 'password'), 'not-the-password\n');
+      for (const command of probes) expect(await probe(command)).not.toBe(0);
+    } finally {
+      server.kill('SIGKILL');
+      await cli('--pass', password, '--no-auth-warning', 'shutdown', 'nosave').catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  test("the NetworkPolicy admits only labelled bridge pods of the bridge's and Coder's namespaces, by name", () => {
+    const [policy] = ofKind('NetworkPolicy', 'redis');
+    const peers = nodes(node(policy.doc.spec).ingress).flatMap((rule) => nodes(rule.from));
+    expect(peers.length).toBeGreaterThan(0);
+    const namespaces = ['standalone', 'sidecar'].map((folder) => String(ofKind('Kustomization', folder)[0].doc.namespace));
+    for (const peer of peers) {
+      expect(node(node(peer.podSelector).matchLabels)).toEqual({ 'coder-scim-bridge/redis-client': 'true' });
+      const [expression, ...others] = nodes(node(peer.namespaceSelector).matchExpressions);
+      expect(others).toEqual([]);
+      expect(node(peer.namespaceSelector).matchLabels).toBeUndefined();
+      expect(expression).toEqual({ key: 'kubernetes.io/metadata.name', operator: 'In', values: expect.arrayContaining(namespaces) });
+    }
+  });
+});
+
+describe('the bridge and the Kubernetes Redis', () => {
+  test.each(bridgeContainers.map((c) => [`${c.manifest.file}:${String(c.container.name)}`, c] as const))(
+    '%s: gets its Redis URL (which holds the password) from a Secret file, never from a ConfigMap or the pod spec',
+    (_label, scope) => {
+      const env = containerEnv(scope.manifest, scope.container);
+      expect(env.REDIS_URL).toBeUndefined();
+      expect(env.REDIS_URL_FILE).toBeDefined();
+      expect(secretBehind(scope, scope.container, env.REDIS_URL_FILE)).toEqual(expect.objectContaining({ key: 'redis-url' }));
+    },
+  );
+});
+
+describe('ServiceAccount tokens', () => {
+  const TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+  test.each(bridgeContainers.map((c) => [`${c.manifest.file}:${String(c.container.name)}`, c] as const))(
+    '%s: the bridge container gets no Kubernetes API token',
+    (_label, { scope, volumes, container }) => {
+      if (scope.automountServiceAccountToken === false) return;
+      // In Coder's pod (the sidecar) the token is mounted for Coder: a mount of our own at its path keeps it out.
+      const mount = nodes(container.volumeMounts).find((m) => m.mountPath === TOKEN_PATH);
+      const volume = volumes.find((v) => v.name === mount?.name);
+      expect({ mount: mount?.mountPath, emptyDir: volume?.emptyDir !== undefined }).toEqual({ mount: TOKEN_PATH, emptyDir: true });
+    },
+  );
+
+  test('the standalone pods and Redis mount no token at all', () => {
+    for (const s of scopes.filter((x) => x.manifest.folder !== 'sidecar')) expect({ file: s.manifest.file, automount: s.scope.automountServiceAccountToken }).toEqual({ file: s.manifest.file, automount: false });
+  });
+});
+
+/** The pid of the redis-server the test started, as Redis itself reports it. */
+async function serverPid(cli: (...args: string[]) => Promise<string>, password: string): Promise<number> {
+  const info = await cli('--pass', password, '--no-auth-warning', 'info', 'server');
+  return Number(/process_id:(\d+)/.exec(info)?.[1]);
+}

@@ -94,14 +94,30 @@ describe('Dockerfile', () => {
     expect(buildStage.name).toBeDefined();
     expect(all(buildStage, 'RUN').some((r) => /\bnpm ci\b/.test(r) && !r.includes('--omit=dev'))).toBe(true);
     expect(all(buildStage, 'RUN')).toContain('npm run build');
-    expect(finalStage.from).toMatch(/node:20-(slim|alpine)|\$\{NODE_IMAGE\}/);
+    expect(finalStage.from).toBe('${NODE_IMAGE}');
+    expect(buildStage.from).toBe('${NODE_IMAGE}');
     expect(all(finalStage, 'RUN').some((r) => /\bnpm ci\b.*--omit=dev/.test(r))).toBe(true);
     expect(all(finalStage, 'COPY')).toContain(`--from=${buildStage.name} /app/dist ./dist`);
   });
 
-  test('the base image argument is a Node 20 slim or alpine image', () => {
+  test('the base image is a supported Node LTS (22 or 24) slim or alpine image, pinned by digest', () => {
     const arg = /^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfile)?.[1];
-    expect(arg).toMatch(/^node:20-(slim|alpine)$/);
+    // Node 20 reached its end of life on 2026-04-30: no more security fixes.
+    const [, major] = /^node:(\d+)(?:\.\d+){0,2}-(?:slim|alpine|bookworm-slim)@sha256:[0-9a-f]{64}$/.exec(arg ?? '') ?? [];
+    expect({ arg, major }).toEqual({ arg, major: expect.stringMatching(/^(22|24)$/) });
+  });
+
+  test("package.json engines admit the image's Node line and nothing older than Node 22", () => {
+    const { engines } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
+    const major = Number(/^ARG NODE_IMAGE=node:(\d+)/m.exec(dockerfile)![1]);
+    // Alternatives of the form ^X.Y.Z (that major line) or >=X.Y.Z (that major and later).
+    const ranges = engines.node.split('||').map((alternative) => {
+      const [, operator, from] = /^\s*(\^|>=)(\d+)\.\d+\.\d+\s*$/.exec(alternative) ?? [];
+      return { alternative, operator, from: Number(from) };
+    });
+    for (const range of ranges) expect(range).toEqual({ alternative: range.alternative, operator: expect.stringMatching(/^(\^|>=)$/), from: expect.any(Number) });
+    expect(Math.min(...ranges.map((r) => r.from))).toBeGreaterThanOrEqual(22);
+    expect(ranges.some((r) => (r.operator === '^' ? r.from === major : r.from <= major))).toBe(true);
   });
 
   test('runs as a non-root user, exposes the default port, starts the CLI with "all"', () => {

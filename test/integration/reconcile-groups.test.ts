@@ -57,6 +57,34 @@ test('members not yet in Coder are skipped, and join when their user lands', asy
   expect(simMembers(coderId)).toEqual([a.coderId, lateCoderId].sort());
 });
 
+test('a user that lands while its new group is reconciled without it still queues that group', async () => {
+  const late = await h.addUser('dot');
+  // The user's create is held back until the group (with the user as member) is written and reconciled.
+  let release!: () => void;
+  const released = new Promise<void>((done) => (release = done));
+  let createStarted!: () => void;
+  const createHeld = new Promise<void>((done) => (createStarted = done));
+  const held = Object.create(h.coder) as typeof h.coder;
+  held.createUser = async (body) => {
+    createStarted();
+    await released;
+    return h.coder.createUser(body);
+  };
+  const userReconcile = h.usersThrough(held).reconcile(late.doc.id);
+  await createHeld;
+  const group = await h.addGroup('Racers', [late.doc.id]);
+  await h.groups.reconcile(group.doc.id);
+  const coderId = (await h.groupSync(group.doc.id))!.applied!.coderId;
+  expect(simMembers(coderId)).toEqual([]);
+  h.queue.take();
+
+  release();
+  await userReconcile;
+  expect(h.queue.take()).toEqual([{ kind: 'group', id: group.doc.id }]);
+  await h.groups.reconcile(group.doc.id);
+  expect(simMembers(coderId)).toEqual([(await h.userSync(late.doc.id))!.applied!.coderId]);
+});
+
 test('rename and member changes travel in one PATCH', async () => {
   const [a, b, c] = [await provisionedUser('eve'), await provisionedUser('fay'), await provisionedUser('gus')];
   const group = await h.addGroup('Eng', [a.id, b.id]);

@@ -36,6 +36,8 @@ export interface ReconcileHarness extends TestStore {
   groups: GroupReconciler;
   /** A user reconciler with another delete policy, on the same store and Coder. */
   usersWithPolicy(deletePolicy: PlanContext['deletePolicy']): UserReconciler;
+  /** A user reconciler calling Coder through another client (e.g. one that holds a call back until told). */
+  usersThrough(coder: CoderClient): UserReconciler;
   /** A group reconciler under ADOPT_GROUPS as an operator would write it. */
   groupsAdopting(adoptGroups: string): GroupReconciler;
   /** Group reconcilers built after a fresh entitlements check, as a worker start does. */
@@ -62,7 +64,8 @@ export async function openReconcileHarness(): Promise<ReconcileHarness> {
   const ctx: PlanContext = { deletePolicy: 'suspend', loginType: 'oidc', orgId: sim.defaultOrgId };
   const logger = createLogger('silent');
   const adoption: AdoptionPolicy = { tokenUserId: tokenUserIdOf(coder), groups: parseAdoptGroups(undefined) };
-  const userReconciler = (deletePolicy: PlanContext['deletePolicy']) => new UserReconciler({ store, claims, queue, coder, adoption, ctx: { ...ctx, deletePolicy } });
+  const userReconciler = (deletePolicy: PlanContext['deletePolicy'], through = coder) =>
+    new UserReconciler({ store, claims, queue, coder: through, adoption, ctx: { ...ctx, deletePolicy } });
   const groupReconciler = (licensed: boolean, adoptGroups?: string) =>
     new GroupReconciler({ store, claims, queue, coder, ctx, groupsLicensed: licensed, adoption: { ...adoption, groups: parseAdoptGroups(adoptGroups) } });
 
@@ -76,6 +79,7 @@ export async function openReconcileHarness(): Promise<ReconcileHarness> {
     users: userReconciler('suspend'),
     groups: groupReconciler(true),
     usersWithPolicy: userReconciler,
+    usersThrough: (through) => userReconciler('suspend', through),
     groupsAdopting: (adoptGroups) => groupReconciler(true, adoptGroups),
     groupsAfterLicenceCheck: async () => groupReconciler(await groupsLicensed(coder, logger)),
     addUser: (userName, extra = {}) => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { startScimServer, userBody, type ScimServer } from './scim-harness';
 
@@ -24,9 +25,9 @@ describe('Redis unreachable', () => {
   it.each([
     ['GET', '/scim/v2/Users', undefined],
     ['GET', '/scim/v2/Users?filter=userName%20eq%20%22a%40b.c%22', undefined],
-    ['GET', '/scim/v2/Groups/some-id', undefined],
+    ['GET', `/scim/v2/Groups/${randomUUID()}`, undefined],
     ['POST', '/scim/v2/Users', userBody('down@example.com')],
-    ['DELETE', '/scim/v2/Users/some-id', undefined],
+    ['DELETE', `/scim/v2/Users/${randomUUID()}`, undefined],
   ])('%s %s answers 503 with Retry-After: 5, quickly', async (method, path, body) => {
     const started = Date.now();
     const reply = await server.call(method, path, { body });

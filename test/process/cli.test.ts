@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { startCoderSim, type CoderSim } from '../coder-sim';
-import { deleteKeys } from '../e2e/harness';
+import { deleteKeys, freePort } from '../e2e/harness';
 import { FIXED_SCIM_TOKEN } from '../fixtures/tokens';
 import { REDIS_URL, testRedis } from '../redis';
 
@@ -83,6 +83,14 @@ test('a bad configuration stops with one line per variable and exit code 2', asy
     ]),
   );
 });
+
+test('resync with Redis unreachable gives up after 10 s with a line naming Redis, and exits 1', async () => {
+  const started = Date.now();
+  const result = await cli(['resync', '--dry-run'], { ...baseEnv(), REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+  expect(result.code).toBe(1);
+  expect(result.stdout.trim()).toMatch(/^resync: Redis at redis:\/\/127\.0\.0\.1:\d+\/? did not answer within 10 s$/);
+  expect(Date.now() - started).toBeLessThan(30_000);
+}, 40_000);
 
 test('an unknown command prints the usage and exits 2', async () => {
   const result = await cli(['frobnicate'], baseEnv());

@@ -32,7 +32,7 @@ describe('parseUserInput', () => {
       active: true,
       emails: [{ value: 'test.user@okta.local', type: 'work', primary: true }],
     });
-    expect(fields).toEqual({ userName: 'test.user@okta.local', externalId: '00ujl29u0le5T6Aj10h7', emails: ['test.user@okta.local'] });
+    expect(fields).toEqual({ userName: 'test.user@okta.local', externalId: '00ujl29u0le5T6Aj10h7', displayName: 'Test User', emails: ['test.user@okta.local'] });
   });
 
   test('Okta PUT: id and meta are ignored', () => {
