@@ -18,7 +18,7 @@ export interface BridgeProcess extends LaunchedBridge {
   pid(): number;
   /** SIGKILL: no graceful shutdown, in-flight requests and reconciles are cut off. */
   kill(): Promise<void>;
-  /** Starts it again with the same environment and waits until /healthz answers. */
+  /** Starts it again with the same environment and waits until it is ready (/readyz). */
   restart(): Promise<void>;
   /** SIGTERM, then waits (without a SIGKILL fallback) for the graceful shutdown to end. */
   terminate(): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
@@ -32,12 +32,16 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((done) => child.once('exit', () => done()));
 }
 
-async function waitUntilHealthy(origin: string, child: ChildProcess): Promise<void> {
+/**
+ * /readyz, not /healthz: the bridge listens before Redis answers, and a SCIM write sent before it has connected
+ * gets a 503. (A worker is ready once its Coder preflight is done too.)
+ */
+async function waitUntilReady(origin: string, child: ChildProcess): Promise<void> {
   const started = Date.now();
   while (Date.now() - started < START_TIMEOUT_MS) {
     if (child.exitCode !== null) throw new BridgeProcessError(`bridge exited with code ${child.exitCode} while starting`);
     try {
-      const reply = await request(`${origin}/healthz`);
+      const reply = await request(`${origin}/readyz`);
       await reply.body.dump();
       if (reply.statusCode === 200) return;
     } catch {
@@ -45,7 +49,7 @@ async function waitUntilHealthy(origin: string, child: ChildProcess): Promise<vo
     }
     await new Promise((done) => setTimeout(done, 100));
   }
-  throw new BridgeProcessError(`bridge did not answer /healthz within ${START_TIMEOUT_MS} ms`);
+  throw new BridgeProcessError(`bridge was not ready (/readyz) within ${START_TIMEOUT_MS} ms`);
 }
 
 /** `onOutput` receives the child's stdout and stderr (its pino lines); default: discarded. */
@@ -60,7 +64,7 @@ export async function spawnBridge(env: Record<string, string>, onOutput?: (chunk
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk: Buffer) => onOutput?.(chunk.toString('utf8')));
-    await waitUntilHealthy(origin, child);
+    await waitUntilReady(origin, child);
   };
 
   await start();

@@ -6,6 +6,7 @@ import { startCoderSim, type CoderSim } from '../coder-sim';
 import { deleteKeys, freePort } from '../e2e/harness';
 import { FIXED_SCIM_TOKEN } from '../fixtures/tokens';
 import { REDIS_URL, testRedis } from '../redis';
+import { waitFor } from '../wait-for';
 
 /** `coder-scim-bridge check` and the CLI's usage and configuration errors, run as a real process. */
 
@@ -116,8 +117,8 @@ test('log lines written asynchronously are all flushed when the process exits on
   });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  const deadline = Date.now() + 30_000;
-  while (!stdout.includes('"event":"listening"') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  // The bridge listens before Redis answers; its signal handlers are in place once it has connected.
+  await waitFor(() => stdout.includes('"event":"redis_connected"'), 30_000, 'the bridge to connect to Redis', 100);
   // 'close', not 'exit': only then has all of the child's stdout been read.
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   child.kill('SIGTERM');
