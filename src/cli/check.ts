@@ -3,7 +3,7 @@ import { redactedUrl } from '../bridge';
 import { resolveOrganization } from '../coder/preflight';
 import { CoderClient } from '../coder/client';
 import type { Config } from '../config';
-import { GROUPS_FEATURE } from '../reconcile/licence';
+import { GROUPS_FEATURE } from '../coder/licence';
 import { createRedis } from '../store/redis';
 
 /**

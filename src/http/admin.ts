@@ -5,9 +5,10 @@ import type { CoderHealthSnapshot } from '../coder/health';
 import type { Logger } from '../log';
 import type { LastResyncRecord } from '../queue/resync-record';
 import type { ResyncQueue } from '../queue/resync-queue';
-import { findPermanentFailures } from '../reconcile/failures';
-import { kindOfType, parseResourceRef, type ResourceRef } from '../reconcile/resource-ref';
-import { StoreError, type DesiredStore, type StoredResource } from '../store/types';
+import { findPermanentFailures } from '../store/failures';
+import { kindOfType, parseResourceRef, type ResourceRef } from '../model/resource-ref';
+import { StoreError, type DesiredStore } from '../store/types';
+import { type StoredResource } from '../model/resource';
 
 /**
  * The admin API, mounted at /admin behind the admin token: start and follow resyncs, see the queue and the

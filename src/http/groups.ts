@@ -3,7 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import { ScimError } from '../scim/errors';
 import { groupIndexFields, parseGroupInput } from '../scim/group';
 import { planGroupPatch } from '../scim/patch';
-import type { StoredResource } from '../store/types';
+import type { StoredResource } from '../model/resource';
 import { versionTag } from '../scim/render';
 import { checkIfMatch, notModified } from './etag';
 import { parseProjection, type Projection } from './list-query';

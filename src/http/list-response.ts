@@ -2,7 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Request, Response } from 'express';
 import { renderGroup, renderUser } from '../scim/render';
 import { ScimError } from '../scim/errors';
-import type { StoredResource } from '../store/types';
+import type { StoredResource } from '../model/resource';
 import { parseListQuery, type ListQuery } from './list-query';
 import { selectPage, type ResourceName, type ScanRunner, type Selection } from './listing';
 import { SCAN_RETRY_AFTER_SECONDS, TooManyScans, tokenHolder } from './scan-gate';

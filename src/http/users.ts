@@ -12,7 +12,7 @@ import { issuedIdParam } from './resource-id';
 import type { ResourceViews } from './resource-views';
 import { idParam, scimBaseUrl, type ScimContext } from './scim-context';
 import { sendScimResource } from './scim-response';
-import type { StoredResource } from '../store/types';
+import type { StoredResource } from '../model/resource';
 
 function notFound(id: string): ScimError {
   return new ScimError(404, `User ${id} not found`);

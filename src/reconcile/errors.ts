@@ -1,5 +1,5 @@
 import { CoderApiError, CoderNetworkError, isCoderAuthFailure, isTransient } from '../coder/errors';
-import type { SyncError } from '../store/types';
+import type { SyncError } from '../model/sync';
 import { MappingError } from './mapping';
 
 export type ReconcileErrorCode =

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ScimDocument } from '../store/types';
+import type { ScimDocument } from '../model/resource';
 import { coderEmail } from '../scim/user';
 
 /**

@@ -1,10 +1,12 @@
 import type { Logger } from '../log';
-import type { DesiredStore, ResourceKind, SyncStatus } from '../store/types';
+import type { DesiredStore } from '../store/types';
+import type { SyncStatus } from '../model/sync';
+import type { ResourceKind } from '../model/resource';
 import { readFullSnapshot, readGroupSnapshot, readUserSnapshot, type CoderReader } from './coder-snapshot';
 import { computeDrift, type Drift, type ManagedGroup, type ManagedUser, type UnmanagedGroup, type UnmanagedUser } from './drift';
 import { managedIds, readManagedGroups, readManagedUsers } from './managed-resources';
 import type { GroupOperation, PlanContext, UserOperation } from './plan';
-import { formatResourceRef, parseResourceRef, resourceTypeOf, type ResourceRef, type ResourceType } from './resource-ref';
+import { formatResourceRef, parseResourceRef, resourceTypeOf, type ResourceRef, type ResourceType } from '../model/resource-ref';
 
 /**
  * The full resync (design rule 7): read Coder in pages, compare with the store, and for each drifted resource

@@ -1,4 +1,4 @@
-import type { MembershipChange } from '../store/types';
+import type { MembershipChange } from '../model/resource';
 import { GROUP_MODEL, resolvePath } from './catalog';
 import { badRequest } from './errors';
 import { parsePatchPath, type FilterAst } from './filter-parser';

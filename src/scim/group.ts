@@ -1,5 +1,5 @@
-import { canNameRecord } from '../store/keys';
-import type { GroupIndexFields } from '../store/types';
+import { canNameRecord } from '../model/resource';
+import type { GroupIndexFields } from '../model/resource';
 import { GROUP_MODEL } from './catalog';
 import { badRequest } from './errors';
 import { MAX_STRING_LENGTH } from './limits';

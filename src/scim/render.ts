@@ -1,5 +1,5 @@
 import { trimBase } from './base-url';
-import type { MemberRef, StoredResource } from '../store/types';
+import type { MemberRef, StoredResource } from '../model/resource';
 import { GROUP_SCHEMA, USER_SCHEMA } from './urns';
 
 /**

@@ -1,4 +1,4 @@
-import type { UserIndexFields } from '../store/types';
+import type { UserIndexFields } from '../model/resource';
 import { USER_MODEL } from './catalog';
 import { badRequest } from './errors';
 import { MAX_EMAIL_LENGTH } from './limits';

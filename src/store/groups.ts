@@ -6,16 +6,8 @@ import { execPipeline } from './pipeline';
 import { decodeRecord, RECORD_FIELDS } from './record';
 import { ResourceReader } from './resources';
 import { updateRecord } from './update';
-import {
-  StoreError,
-  type GroupIndexFields,
-  type GroupMutation,
-  type MembershipChange,
-  type MembershipResult,
-  type Precondition,
-  type ScimDocument,
-  type StoredResource,
-} from './types';
+import { StoreError, type GroupMutation, type MembershipResult, type Precondition } from './types';
+import { type GroupIndexFields, type MembershipChange, type ScimDocument, type StoredResource } from '../model/resource';
 
 /** Groups: records, displayName/externalId indexes, and member sets kept in step with each user's reverse set. */
 export class GroupRecords {

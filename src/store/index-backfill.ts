@@ -2,7 +2,7 @@ import type { StoreContext } from './context';
 import { userNameLexMember } from './keys';
 import { execPipeline } from './pipeline';
 import type { ResourceReader } from './resources';
-import type { UserIndexFields } from './types';
+import type { UserIndexFields } from '../model/resource';
 
 /** Users read per step. */
 const BATCH = 500;

@@ -9,25 +9,9 @@ import { PendingMarks } from './pending';
 import type { StoredRecord } from './record';
 import { registerScripts } from './scripts';
 import { SyncRecords } from './sync';
-import type {
-  DesiredStore,
-  GroupIndexFields,
-  GroupMutation,
-  MembershipChange,
-  MembershipResult,
-  MemberState,
-  Page,
-  PermanentFailures,
-  Precondition,
-  ResourceKind,
-  ScanPage,
-  ScimDocument,
-  StoredResource,
-  SyncStatus,
-  UserIndexFields,
-  UserLookup,
-  UserMutation,
-} from './types';
+import type { DesiredStore, GroupMutation, MembershipResult, MemberState, Page, PermanentFailures, Precondition, ScanPage, UserLookup, UserMutation } from './types';
+import type { SyncStatus } from '../model/sync';
+import type { GroupIndexFields, MembershipChange, ResourceKind, ScimDocument, StoredResource, UserIndexFields } from '../model/resource';
 import { UserRecords } from './users';
 
 const resourceOf = <F>(record: StoredRecord<F> | null): StoredResource | null => record?.resource ?? null;

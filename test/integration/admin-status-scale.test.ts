@@ -6,7 +6,7 @@ import express from 'express';
 import { createAdminRouter } from '../../src/http/admin';
 import { ResyncQueue } from '../../src/queue/resync-queue';
 import { LastResyncRecord } from '../../src/queue/resync-record';
-import type { SyncError } from '../../src/store/types';
+import type { SyncError } from '../../src/model/sync';
 import { deleteTestKeys, openTestStore } from './store-fixtures';
 
 /** GET /admin/status on a store that manages 10,000 resources, three of them failing permanently. */

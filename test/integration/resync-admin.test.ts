@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createAdminRouter } from '../../src/http/admin';
 import { createQueueMetricsRefresher } from '../../src/queue/queue-metrics';
-import type { SyncError } from '../../src/store/types';
+import type { SyncError } from '../../src/model/sync';
 import { openResyncHarness, type ResyncHarness } from './resync-harness';
 
 /** The admin router on a bare express app, over real Redis, the simulator and the real workers. */

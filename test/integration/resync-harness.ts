@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CoderClient } from '../../src/coder';
+import { CoderClient } from '../../src/coder/client';
 import { createLogger } from '../../src/log';
 import { createMetrics, type Metrics } from '../../src/metrics';
 import { RECONCILE_QUEUE, type ReconcileJobData } from '../../src/queue/jobs';
@@ -17,7 +17,8 @@ import type { AppliedGroupState, AppliedUserState, PlanContext } from '../../src
 import type { ResyncReport } from '../../src/reconcile/resync';
 import { UserReconciler } from '../../src/reconcile/user-reconciler';
 import { ClaimIndex } from '../../src/store/claims';
-import type { ScimDocument, SyncStatus } from '../../src/store/types';
+import type { SyncStatus } from '../../src/model/sync';
+import type { ScimDocument } from '../../src/model/resource';
 import { startCoderSim, type CoderSim } from '../coder-sim';
 import { testRedis } from '../redis';
 import { waitFor } from '../wait-for';
