@@ -19,7 +19,7 @@ import { LastResyncRecord } from './queue/resync-record';
 import { createReadiness } from './runtime/readiness';
 import { watchSecretFiles } from './runtime/secret-files';
 import { startWorkerRuntime, type WorkerRuntime } from './runtime/worker-runtime';
-import { createRedis, readyWithin } from './store/redis';
+import { createRedis, readyWithin, redactedUrl } from './store/redis';
 import { RedisStore } from './store/redis-store';
 
 /**
@@ -45,17 +45,6 @@ const CODER_PROBE_MS = 30_000;
 /** /admin/status and /metrics ask Coder themselves when nothing was heard from it for this long. */
 const ADMIN_CODER_FRESH_MS = 5_000;
 const REDIS_WAIT_LOG_MS = 5_000;
-
-/** Redis URL without its password, for log lines. */
-export function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(invalid url)';
-  }
-}
 
 /** Waits for the first connection, logging one line every few seconds instead of a stack trace per attempt. */
 async function waitForRedis(client: Redis | Cluster, config: Config, logger: Logger): Promise<void> {

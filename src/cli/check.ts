@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { redactedUrl } from '../bridge';
+import { redactedUrl } from '../store/redis';
 import { resolveOrganization } from '../coder/preflight';
 import { CoderClient } from '../coder/client';
 import type { Config } from '../config';

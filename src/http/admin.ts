@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import express, { type ErrorRequestHandler, type Router } from 'express';
 import { z } from 'zod';
-import type { CoderHealthSnapshot } from '../coder/health';
+import type { CoderHealthSnapshot } from '../model/sync';
 import type { Logger } from '../log';
 import type { LastResyncRecord } from '../queue/resync-record';
 import type { ResyncQueue } from '../queue/resync-queue';

@@ -5,6 +5,13 @@
 
 export type ResourceKind = 'user' | 'group';
 
+/** A JSON object, as a SCIM document or one of its complex values. */
+export type Json = Record<string, unknown>;
+
+export function isPlainObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** A SCIM resource as JSON (validated and normalised by the SCIM layer). */
 export type ScimDocument = Record<string, unknown> & { id: string };
 

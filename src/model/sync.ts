@@ -1,4 +1,7 @@
-/** What the reconcilers record of each resource: what was applied to Coder, and why the last attempt failed. */
+/**
+ * What the reconcilers record of each resource (what was applied to Coder, and why the last attempt failed), and
+ * what a process knows of Coder: shown by the admin API, read by readiness and the queue.
+ */
 
 /** Why the last reconcile of a resource failed. */
 export interface SyncError {
@@ -49,4 +52,15 @@ export interface SyncStatus<Applied> {
   deleted?: boolean;
   /** Free-form notes shown by the admin API (e.g. "email change not appliable"). */
   notes?: string[];
+}
+
+/** What a process knows of Coder itself: whether it answers and accepts the bridge's token (coder/health.ts). */
+export interface CoderHealthSnapshot {
+  /** Undefined until the first answer or failure. */
+  up?: boolean;
+  authFailing: boolean;
+  /** When Coder last answered (any HTTP status), ms since the epoch. */
+  lastAnswerAt?: number;
+  /** The last failure, as `METHOD /route: reason` (no user data, no secret). */
+  lastError?: string;
 }

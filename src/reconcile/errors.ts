@@ -1,4 +1,4 @@
-import { CoderApiError, CoderNetworkError, isCoderAuthFailure, isTransient } from '../coder/errors';
+import { CoderApiError, CoderNetworkError, isCoderAuthFailure, isRateLimited, isTransient } from '../coder/errors';
 import type { SyncError } from '../model/sync';
 import { MappingError } from './mapping';
 
@@ -40,4 +40,20 @@ export function syncErrorOf(err: unknown, version: number, at: number): SyncErro
   if (err instanceof CoderNetworkError) return { code: 'network', message: err.message, permanent: false, at, version };
   const message = err instanceof Error ? err.message : String(err);
   return { code: 'internal', message, permanent: false, at, version };
+}
+
+/** Why a reconcile runs again later. */
+export type RequeueReason =
+  /** Something transient (Coder unreachable, a 5xx, Redis): again after the reconcile backoff. */
+  | 'retry'
+  /** Coder's 429: the whole queue waits for Retry-After. */
+  | 'rate_limited'
+  /** Coder refuses the bridge's token (401) or its privileges (403): the whole queue waits until it works. */
+  | 'coder_auth';
+
+/** Why a reconcile that threw must run again, for the queue's outcome contract (queue/reconcile-outcome.ts). */
+export function requeueCauseOf(error: unknown): { reason: RequeueReason; delayMs?: number } {
+  if (isRateLimited(error)) return { reason: 'rate_limited', delayMs: error.retryAfterMs };
+  if (isCoderAuthFailure(error)) return { reason: 'coder_auth' };
+  return { reason: 'retry' };
 }

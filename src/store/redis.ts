@@ -71,3 +71,14 @@ export function readyWithin(client: Redis | Cluster, timeoutMs: number): Promise
     });
   });
 }
+
+/** Redis URL without its password, for log lines. */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(invalid url)';
+  }
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CoderClient } from '../../src/coder/client';
 import { createLogger } from '../../src/log';
 import { tokenUserIdOf, type AdoptionPolicy } from '../../src/reconcile/adoption';
-import { parseAdoptGroups } from '../../src/reconcile/adoption-rules';
+import { parseAdoptGroups } from '../../src/model/adopt-groups';
 import { GroupReconciler } from '../../src/reconcile/group-reconciler';
 import { groupsLicensed } from '../../src/coder/licence';
 import type { AppliedGroupState, AppliedUserState, PlanContext } from '../../src/reconcile/plan';

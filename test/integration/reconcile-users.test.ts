@@ -1,4 +1,4 @@
-import { ADOPT_NO_GROUPS } from '../../src/reconcile/adoption-rules';
+import { ADOPT_NO_GROUPS } from '../../src/model/adopt-groups';
 import { UserReconciler } from '../../src/reconcile/user-reconciler';
 import { callsDuring, openReconcileHarness, type ReconcileHarness } from './reconcile-harness';
 

@@ -9,7 +9,7 @@ import { RECONCILE_QUEUE, type ReconcileJobData } from '../../src/queue/jobs';
 import { ReconcileProducer } from '../../src/queue/producer';
 import { startReconcileWorker } from '../../src/queue/worker';
 import { tokenUserIdOf } from '../../src/reconcile/adoption';
-import { ADOPT_NO_GROUPS } from '../../src/reconcile/adoption-rules';
+import { ADOPT_NO_GROUPS } from '../../src/model/adopt-groups';
 import { GroupReconciler } from '../../src/reconcile/group-reconciler';
 import type { AppliedGroupState, AppliedUserState, PlanContext } from '../../src/reconcile/plan';
 import { UserReconciler } from '../../src/reconcile/user-reconciler';

@@ -1,6 +1,7 @@
 import { parseGroupInput, validateGroup } from '../../src/scim/group';
 import { applyUserPatch, planGroupPatch } from '../../src/scim/patch';
-import { coderEmail, parseUserInput } from '../../src/scim/user';
+import { parseUserInput } from '../../src/scim/user';
+import { coderEmail } from '../../src/model/email';
 import { foldUserName } from '../../src/store/keys';
 import { patchOp, scimErrorOf } from './scim-helpers';
 
