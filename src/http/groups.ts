@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { ScimError } from '../scim/errors';
 import { groupIndexFields, parseGroupInput } from '../scim/group';
-import { planGroupPatch } from '../scim/patch';
+import { planGroupPatch } from '../scim/group-patch';
 import type { StoredResource } from '../model/resource';
 import { versionTag } from '../scim/render';
 import { checkIfMatch, notModified } from './etag';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { ScimError } from '../scim/errors';
-import { applyUserPatch } from '../scim/patch';
+import { applyUserPatch } from '../scim/user-patch';
 import { parseUserInput, userIndexFields } from '../scim/user';
 import { versionTag } from '../scim/render';
 import { checkIfMatch, notModified } from './etag';

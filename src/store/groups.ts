@@ -2,7 +2,7 @@ import { changeMembersCall, deleteGroupCall, incrementalDelta, replacementDelta,
 import type { StoreContext } from './context';
 import { groupIndexKeys, indexDelta, NO_INDEX_KEYS } from './keys';
 import { CONFLICT, retryOnConflict, scriptOutcome, type Attempt } from './optimistic';
-import { execPipeline } from './pipeline';
+import { execPipeline } from './context';
 import { decodeRecord, RECORD_FIELDS } from './record';
 import { ResourceReader } from './resources';
 import { updateRecord } from './update';

@@ -1,6 +1,6 @@
 import type { StoreContext } from './context';
 import { userNameLexMember } from './keys';
-import { execPipeline } from './pipeline';
+import { execPipeline } from './context';
 import type { ResourceReader } from './resources';
 import type { UserIndexFields } from '../model/resource';
 

@@ -1,6 +1,6 @@
 import type { StoreContext } from './context';
 import { canNameRecord } from '../model/resource';
-import { execPipeline } from './pipeline';
+import { execPipeline } from './context';
 import { decodeRecord, RECORD_FIELDS, type StoredRecord } from './record';
 import type { Page } from './types';
 import type { ResourceKind } from '../model/resource';

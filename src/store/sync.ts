@@ -1,6 +1,6 @@
 import type { StoreContext } from './context';
 import { parseResourceMember, resourceMember } from './keys';
-import { execPipeline } from './pipeline';
+import { execPipeline } from './context';
 import type { PermanentFailures } from './types';
 import type { SyncError, SyncStatus } from '../model/sync';
 import type { ResourceKind } from '../model/resource';

@@ -3,7 +3,7 @@ import type { StoreContext } from './context';
 import { indexDelta, lexDelta, NO_INDEX_KEYS, userIndexKeys } from './keys';
 import { CONFLICT, retryOnConflict, scriptOutcome } from './optimistic';
 import { backfillUserIndexes } from './index-backfill';
-import { execPipeline } from './pipeline';
+import { execPipeline } from './context';
 import { decodeRecord, RECORD_FIELDS } from './record';
 import { ResourceReader } from './resources';
 import { updateRecord } from './update';

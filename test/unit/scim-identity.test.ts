@@ -1,5 +1,6 @@
 import { parseGroupInput, validateGroup } from '../../src/scim/group';
-import { applyUserPatch, planGroupPatch } from '../../src/scim/patch';
+import { planGroupPatch } from '../../src/scim/group-patch';
+import { applyUserPatch } from '../../src/scim/user-patch';
 import { parseUserInput } from '../../src/scim/user';
 import { coderEmail } from '../../src/model/email';
 import { foldUserName } from '../../src/store/keys';
