@@ -6,8 +6,6 @@ export interface AdoptGroups {
   names: ReadonlySet<string>;
 }
 
-export const ADOPT_NO_GROUPS: AdoptGroups = { all: false, names: new Set() };
-
 /** "a, b" -> those names; "*" -> all. Empty entries are dropped. */
 export function parseAdoptGroups(text: string | undefined): AdoptGroups {
   const names = (text ?? '')

@@ -9,7 +9,7 @@ import { RECONCILE_QUEUE, type ReconcileJobData } from '../../src/queue/jobs';
 import { ReconcileProducer } from '../../src/queue/producer';
 import { startReconcileWorker } from '../../src/queue/worker';
 import { tokenUserIdOf } from '../../src/reconcile/adoption';
-import { ADOPT_NO_GROUPS } from '../../src/model/adopt-groups';
+import { parseAdoptGroups } from '../../src/model/adopt-groups';
 import { GroupReconciler } from '../../src/reconcile/group-reconciler';
 import type { AppliedGroupState, AppliedUserState, PlanContext } from '../../src/reconcile/plan';
 import { UserReconciler } from '../../src/reconcile/user-reconciler';
@@ -68,7 +68,7 @@ function start(): void {
   const { store } = t;
   const claims = new ClaimIndex(t.redis, t.prefix);
   const ctx: PlanContext = { deletePolicy: 'suspend', loginType: 'oidc', orgId: sim.defaultOrgId };
-  const deps = { store, claims, queue: producer, coder, ctx, adoption: { tokenUserId: tokenUserIdOf(coder), groups: ADOPT_NO_GROUPS } };
+  const deps = { store, claims, queue: producer, coder, ctx, adoption: { tokenUserId: tokenUserIdOf(coder), groups: parseAdoptGroups(undefined) } };
   const logStream = new Writable({
     write(chunk: Buffer, _encoding, done) {
       lines.push(JSON.parse(chunk.toString()) as LogLine);

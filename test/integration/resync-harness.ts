@@ -11,7 +11,7 @@ import { ResyncQueue, type ResyncJobView } from '../../src/queue/resync-queue';
 import { startResyncWorker } from '../../src/queue/resync-worker';
 import { startReconcileWorker } from '../../src/queue/worker';
 import { tokenUserIdOf } from '../../src/reconcile/adoption';
-import { ADOPT_NO_GROUPS } from '../../src/model/adopt-groups';
+import { parseAdoptGroups } from '../../src/model/adopt-groups';
 import { GroupReconciler } from '../../src/reconcile/group-reconciler';
 import type { AppliedGroupState, AppliedUserState, PlanContext } from '../../src/reconcile/plan';
 import type { ResyncReport } from '../../src/reconcile/resync';
@@ -103,7 +103,7 @@ export async function openResyncHarness(): Promise<ResyncHarness> {
     ctx,
     startReconcileWorker() {
       const claims = new ClaimIndex(redis, prefix);
-      const deps = { store, claims, queue: producer, coder, ctx, adoption: { tokenUserId: tokenUserIdOf(coder), groups: ADOPT_NO_GROUPS } };
+      const deps = { store, claims, queue: producer, coder, ctx, adoption: { tokenUserId: tokenUserIdOf(coder), groups: parseAdoptGroups(undefined) } };
       workers.push(
         startReconcileWorker({
           connection: bullmq,
