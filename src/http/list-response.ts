@@ -10,7 +10,8 @@ import { returnsAttribute, type ResourceViews } from './resource-views';
 import { sendGroupList } from './scim-stream';
 import { PAGE_MEMBER_BUDGET } from '../scim/limits';
 import { scimBaseUrl, type ScimContext } from './scim-context';
-import { LIST_RESPONSE_SCHEMA, sendScim } from './scim-response';
+import { sendScim } from './scim-response';
+import { LIST_RESPONSE_SCHEMA } from '../scim/urns';
 
 /** GET takes list parameters from the query string; `.search` from its JSON body (RFC 7644 §3.4.3). */
 export function listQueryOf(req: Request, ctx: ScimContext): ListQuery {

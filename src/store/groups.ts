@@ -100,6 +100,16 @@ export class GroupRecords {
     return (await execPipeline(pipeline)).map(Number);
   }
 
+  /**
+   * The display names clients sent with these members (Okta: the userName; Microsoft's tests: any text), kept
+   * beside the member set so that reads echo them. The membership scripts write and remove them together with the
+   * memberships they belong to, so the hash only ever holds entries for current members.
+   */
+  async memberDisplays(groupId: string, memberIds: string[]): Promise<(string | null)[]> {
+    if (memberIds.length === 0) return [];
+    return this.ctx.redis.hmget(this.ctx.keys.memberDisplays(groupId), ...memberIds);
+  }
+
   async isMember(groupId: string, userId: string): Promise<boolean> {
     return (await this.ctx.redis.sismember(this.ctx.keys.members(groupId), userId)) === 1;
   }
