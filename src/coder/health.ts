@@ -1,6 +1,7 @@
 import { CoderApiError, isCoderAuthFailure } from './errors';
 import type { CallInfo } from './transport';
 import type { CoderHealthSnapshot } from '../model/sync';
+import { errorMessage } from '../log-errors';
 
 /**
  * What this process knows of Coder: whether it answers (`coder_up`) and whether it accepts the bridge's token
@@ -106,5 +107,5 @@ export class CoderHealth {
 /** `GET /api/v2/users/me: 401 You are signed out...`: a network error's message already names its route. */
 function describe(err: unknown): string {
   if (err instanceof CoderApiError) return `${err.route}: ${err.status} ${err.message}`;
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }

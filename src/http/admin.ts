@@ -9,6 +9,7 @@ import { findPermanentFailures } from '../store/failures';
 import { kindOfType, parseResourceRef, type ResourceRef } from '../model/resource-ref';
 import { StoreError, type DesiredStore } from '../store/types';
 import { type StoredResource } from '../model/resource';
+import { errorMessage } from '../log-errors';
 
 /**
  * The admin API, mounted at /admin behind the admin token: start and follow resyncs, see the queue and the
@@ -157,7 +158,7 @@ function adminErrorHandler(logger?: Logger): ErrorRequestHandler {
     if (err instanceof AdminError) error = err;
     else if (err instanceof StoreError && err.code === 'unavailable') error = new AdminError(503, 'unavailable', 'Redis is unavailable; retry shortly');
     else {
-      logger?.error({ event: 'admin_error', err: err instanceof Error ? err.message : String(err) }, 'admin request failed');
+      logger?.error({ event: 'admin_error', err: errorMessage(err) }, 'admin request failed');
       error = new AdminError(500, 'internal', 'internal error; see the bridge logs');
     }
     res.status(error.status).json({ error: error.code, message: error.message });

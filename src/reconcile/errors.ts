@@ -1,6 +1,7 @@
 import { CoderApiError, CoderNetworkError, isCoderAuthFailure, isRateLimited, isTransient } from '../coder/errors';
 import type { SyncError } from '../model/sync';
 import { MappingError } from './mapping';
+import { errorMessage } from '../log-errors';
 
 export type ReconcileErrorCode =
   /** The desired resource cannot be expressed in Coder (e.g. a user without an e-mail). */
@@ -38,7 +39,7 @@ export function syncErrorOf(err: unknown, version: number, at: number): SyncErro
     return { code: 'coder_http', message, coderStatus: err.status, permanent: !isTransient(err), at, version };
   }
   if (err instanceof CoderNetworkError) return { code: 'network', message: err.message, permanent: false, at, version };
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return { code: 'internal', message, permanent: false, at, version };
 }
 
