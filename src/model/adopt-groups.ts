@@ -1,6 +1,4 @@
-/** Which existing Coder groups the operator lets the bridge take over (see reconcile/adoption-rules.ts). */
-
-/** ADOPT_GROUPS: exact Coder group names, or every group. */
+/** ADOPT_GROUPS: the existing Coder groups the bridge may take over, by exact name, or every group (see reconcile/adoption-rules.ts). */
 export interface AdoptGroups {
   all: boolean;
   names: ReadonlySet<string>;
