@@ -61,7 +61,7 @@ async function waitForRedis(client: Redis | Cluster, config: Config, logger: Log
 function createPacer(config: Config, redis: Redis | Cluster): Pacer | undefined {
   // A bypassing owner is not limited, so pacing would only slow it down.
   if (!config.coder.rateLimitPerMinute || config.coder.bypassRateLimit) return undefined;
-  return new RedisPacer({ redis, prefix: config.redis.prefix, limitPerMinute: config.coder.rateLimitPerMinute });
+  return new RedisPacer({ redis, prefix: config.redis.prefix, limitPerMinute: config.coder.rateLimitPerMinute, windowMs: config.coder.rateLimitWindowMs });
 }
 
 export function createCoderClient(config: Config, metrics: Metrics, logger: Logger, overrides: Partial<CoderClientOptions> = {}): CoderClient {
