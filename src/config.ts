@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { PolicyError } from './policy/errors';
 import { loadPolicyFile } from './policy/load';
 import type { AccessPolicy } from './policy/schema';
-import { parseAdoptGroups, type AdoptGroups } from './reconcile/adoption-rules';
+import { parseAdoptGroups, type AdoptGroups } from './model/adopt-groups';
 import { tokenProblems } from './token-rules';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy-setting';
 

@@ -10,7 +10,7 @@ import { RECONCILE_QUEUE } from '../../src/queue/jobs';
 import { RESYNC_QUEUE } from '../../src/queue/resync-queue';
 import { mapGroup, mapUser } from '../../src/reconcile/mapping';
 import { RedisStore } from '../../src/store/redis-store';
-import type { AppliedUser } from '../../src/store/types';
+import type { AppliedUser } from '../../src/model/sync';
 import { startCoderSim, type CoderSim, type CoderSimOptions } from '../coder-sim';
 import { CODER_RATE_WINDOW_MS } from '../coder-sim/ratelimit';
 import { REDIS_URL } from '../redis';
