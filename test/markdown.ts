@@ -33,17 +33,21 @@ export function linkTargets(markdown: string): string[] {
 }
 
 /**
- * The rows of the first table whose header row is exactly `header` (cells trimmed), as arrays of cells.
+ * The rows of every table whose header row is exactly `header` (cells trimmed), as arrays of cells, in order.
  * A `|` inside backticks does not split a cell.
  */
 export function tableRows(markdown: string, header: string[]): string[][] {
-  const lines = proseLines(markdown);
-  const start = lines.findIndex((line) => sameCells(cellsOf(line), header));
-  if (start < 0) return [];
   const rows: string[][] = [];
-  for (const line of lines.slice(start + 2)) {
-    if (!line.trimStart().startsWith('|')) break;
-    rows.push(cellsOf(line));
+  let inTable = false;
+  for (const line of proseLines(markdown)) {
+    const cells = cellsOf(line);
+    if (sameCells(cells, header)) {
+      inTable = true;
+    } else if (cells.length === 0) {
+      inTable = false;
+    } else if (inTable && !cells.every((cell) => /^:?-+:?$/.test(cell))) {
+      rows.push(cells);
+    }
   }
   return rows;
 }
