@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { headingAnchors, linkTargets } from '../markdown';
+import { headingAnchors, linkTargets, tableRows } from '../markdown';
 
 /**
  * The documentation cites what exists: every relative link reaches a file (and its anchor a heading there), and
@@ -51,5 +51,24 @@ describe.each(DOCS)('%s', (doc) => {
       }
     }
     expect(broken).toEqual([]);
+  });
+});
+
+describe('README.md', () => {
+  const readme = read('README.md');
+
+  test('its test table lists every folder of test/', () => {
+    const listed = tableRows(readme, ['folder', 'what']).flatMap(([folders]) => [...folders.matchAll(/`test\/([^/`]+)\/`/g)].map((match) => match[1]));
+    const folders = readdirSync(join(ROOT, 'test'), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
+    expect([...listed].sort()).toEqual([...folders].sort());
+  });
+
+  test('names every benchmark script of package.json', () => {
+    const scripts = Object.keys((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts);
+    const benches = scripts.filter((name) => name.startsWith('bench:'));
+    expect(benches.length).toBeGreaterThan(0);
+    expect(benches.filter((name) => !readme.includes(`\`npm run ${name}\``))).toEqual([]);
   });
 });
