@@ -1,6 +1,7 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RedisPacer } from '../../src/coder/pacer';
 import { RateLimiter } from '../coder-sim/ratelimit';
+import { testRedis } from '../redis';
 import { deleteTestKeys, openTestStore, scanKeys, type TestStore } from './store-fixtures';
 
 /**
@@ -34,7 +35,7 @@ function pacerOn(client: Redis): RedisPacer {
 
 /** A pacer on a connection of its own: another replica. */
 function replica(): RedisPacer {
-  const client = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1 });
+  const client = testRedis({ maxRetriesPerRequest: 1 });
   extraClients.push(client);
   return pacerOn(client);
 }
@@ -142,7 +143,7 @@ test('the keys name the token by a hash, expire, and carry the prefix (its hash 
 
 test('without Redis the call is refused with a clear error instead of going out unpaced', async () => {
   // A client that was connected and is gone: its commands fail at once, as the bridge's 'store' client's do.
-  const down = new Redis({ host: '127.0.0.1', port: 6379, enableOfflineQueue: false });
+  const down = testRedis({ enableOfflineQueue: false });
   await new Promise((ready) => down.once('ready', ready));
   const pacer = pacerOn(down);
   down.disconnect();

@@ -118,7 +118,8 @@ test('log lines written asynchronously are all flushed when the process exits on
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   const deadline = Date.now() + 30_000;
   while (!stdout.includes('"event":"listening"') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': only then has all of the child's stdout been read.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   child.kill('SIGTERM');
   expect(await exited).toBe(0);
   const events = stdout.trim().split('\n').map((line) => JSON.parse(line).event);

@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { freePort } from '../e2e/harness';
+import { REDIS_URL } from '../redis';
 
 /**
  * `npm start` and `npm run demo` stop cleanly when the signal goes to npm's process (a terminal's Ctrl-C reaches
@@ -44,7 +45,7 @@ async function runAndSignal(script: string, env: Record<string, string>, ready: 
 }
 
 test('npm run demo: SIGTERM to npm stops the demo and everything it started', async () => {
-  const { output, left } = await runAndSignal('demo', { PORT: '0', REDIS_URL: 'redis://127.0.0.1:6379' }, /Watching the simulated Coder/);
+  const { output, left } = await runAndSignal('demo', { PORT: '0', REDIS_URL }, /Watching the simulated Coder/);
   expect(left).toEqual([]);
   expect(output).toContain('stopped');
 }, 120_000);
@@ -53,7 +54,7 @@ test('npm start: SIGTERM to npm stops the bridge gracefully', async () => {
   const env = {
     PORT: String(await freePort()),
     HOST: '127.0.0.1',
-    REDIS_URL: 'redis://127.0.0.1:6379',
+    REDIS_URL,
     REDIS_PREFIX: `npm-start-${randomUUID()}`,
     // Nothing listens there: the bridge starts anyway and waits for Coder.
     CODER_URL: `http://127.0.0.1:${await freePort()}`,
