@@ -19,7 +19,7 @@ import { LastResyncRecord } from './queue/resync-record';
 import { createReadiness } from './runtime/readiness';
 import { watchSecretFiles } from './runtime/secret-files';
 import { startWorkerRuntime, type WorkerRuntime } from './runtime/worker-runtime';
-import { createRedis, readyWithin } from './store/redis';
+import { openRedisConnections, readyWithin, redactedUrl } from './store/redis';
 import { RedisStore } from './store/redis-store';
 
 /**
@@ -46,17 +46,6 @@ const CODER_PROBE_MS = 30_000;
 const ADMIN_CODER_FRESH_MS = 5_000;
 const REDIS_WAIT_LOG_MS = 5_000;
 
-/** Redis URL without its password, for log lines. */
-export function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(invalid url)';
-  }
-}
-
 /** Waits for the first connection, logging one line every few seconds instead of a stack trace per attempt. */
 async function waitForRedis(client: Redis | Cluster, config: Config, logger: Logger): Promise<void> {
   const started = Date.now();
@@ -72,7 +61,7 @@ async function waitForRedis(client: Redis | Cluster, config: Config, logger: Log
 function createPacer(config: Config, redis: Redis | Cluster): Pacer | undefined {
   // A bypassing owner is not limited, so pacing would only slow it down.
   if (!config.coder.rateLimitPerMinute || config.coder.bypassRateLimit) return undefined;
-  return new RedisPacer({ redis, prefix: config.redis.prefix, limitPerMinute: config.coder.rateLimitPerMinute });
+  return new RedisPacer({ redis, prefix: config.redis.prefix, limitPerMinute: config.coder.rateLimitPerMinute, windowMs: config.coder.rateLimitWindowMs });
 }
 
 export function createCoderClient(config: Config, metrics: Metrics, logger: Logger, overrides: Partial<CoderClientOptions> = {}): CoderClient {
@@ -102,10 +91,9 @@ function listen(config: Config, app: ReturnType<typeof createApp>, logger: Logge
 export async function startBridge(config: Config, mode: BridgeMode, logger: Logger): Promise<Bridge> {
   const prefix = config.redis.prefix;
   const metrics = createMetrics();
-  const storeRedis = createRedis(config.redis, 'store', logger);
-  const queueRedis = createRedis(config.redis, 'bullmq', logger);
-  const store = new RedisStore(storeRedis, prefix);
-  const producer = new ReconcileProducer(queueRedis, prefix, { logger });
+  const redis = openRedisConnections(config.redis, logger);
+  const store = new RedisStore(redis.store, prefix);
+  const producer = new ReconcileProducer(redis.queue, prefix, { logger });
   const closers: (() => Promise<unknown>)[] = [];
 
   // Tokens from *_FILE are re-read when the file changes: every use below reads the current one.
@@ -134,24 +122,24 @@ export async function startBridge(config: Config, mode: BridgeMode, logger: Logg
   const coderOptions: Partial<CoderClientOptions> = {
     token: () => coderToken,
     onCall: (call) => coderHealth.observe(call),
-    pacer: createPacer(config, storeRedis),
+    pacer: createPacer(config, redis.store),
   };
   const coder = createCoderClient(config, metrics, logger, coderOptions);
   let workerRuntime: WorkerRuntime | undefined;
   const readiness = createReadiness({
     mode,
-    pingRedis: () => storeRedis.ping(),
+    pingRedis: () => redis.store.ping(),
     worker: { preflightDone: () => workerRuntime?.preflightDone() ?? false, coderAuthFailing: () => coderHealth.snapshot().authFailing },
     cacheMs: READINESS_CACHE_MS,
   });
 
   let app: ReturnType<typeof createApp>;
   if (mode === 'all' || mode === 'serve') {
-    const reconcileQueue = new Queue(RECONCILE_QUEUE, { connection: storeRedis, prefix });
+    const reconcileQueue = new Queue(RECONCILE_QUEUE, { connection: redis.store, prefix });
     // Without a listener BullMQ prints a Redis outage to stderr, outside the structured log.
     reconcileQueue.on('error', (err) => logger.warn({ event: 'reconcile_queue_error', err: err.message }, 'reconcile queue error'));
-    const resyncQueue = new ResyncQueue(storeRedis, prefix, logger);
-    const lastResync = new LastResyncRecord(storeRedis, prefix);
+    const resyncQueue = new ResyncQueue(redis.store, prefix, logger);
+    const lastResync = new LastResyncRecord(redis.store, prefix);
     const refreshQueueMetrics = createQueueMetricsRefresher({ metrics, reconcileQueue, store, lastResync });
     const refreshMetrics = async () => {
       // The scrape does not wait for Coder: coder_up shows what is known, and a stale answer is refreshed for the next one.
@@ -173,13 +161,13 @@ export async function startBridge(config: Config, mode: BridgeMode, logger: Logg
   const serving = mode === 'worker' ? 'health and metrics' : 'SCIM';
   logger.info({ event: 'listening', host: config.host, port, tls: Boolean(config.tls), mode }, `serving ${serving} at ${origin}`);
 
-  await waitForRedis(storeRedis, config, logger);
+  await waitForRedis(redis.store, config, logger);
   logger.info({ event: 'redis_connected', redis: redactedUrl(config.redis.url), prefix }, 'connected to Redis');
   if (mode === 'all' || mode === 'worker') {
     // A worker keeps its view of Coder current (it calls Coder anyway); `serve` asks only when someone looks.
     coderHealth.start();
     const preflightCoder = createCoderClient(config, metrics, logger, { ...coderOptions, retries: 0 });
-    workerRuntime = startWorkerRuntime({ config, storeRedis, queueRedis, store, producer, coder, preflightCoder, coderHealth, metrics, logger });
+    workerRuntime = startWorkerRuntime({ config, redis, store, producer, coder, preflightCoder, coderHealth, metrics, logger });
     closers.push(async () => {
       await workerRuntime?.close();
       await preflightCoder.close();
@@ -204,7 +192,7 @@ export async function startBridge(config: Config, mode: BridgeMode, logger: Logg
       for (const close of closers) await close();
       await producer.close();
       await coder.close();
-      await Promise.all([storeRedis.quit().catch(() => undefined), queueRedis.quit().catch(() => undefined)]);
+      await redis.quit();
     },
   };
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { PolicyError } from './policy/errors';
 import { loadPolicyFile } from './policy/load';
 import type { AccessPolicy } from './policy/schema';
-import { parseAdoptGroups, type AdoptGroups } from './reconcile/adoption-rules';
+import { parseAdoptGroups, type AdoptGroups } from './model/adopt-groups';
 import { tokenProblems } from './token-rules';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy-setting';
 
@@ -65,6 +65,7 @@ const schema = z.object({
   CODER_LOGIN_TYPE: z.enum(['oidc', 'password', 'github', 'none']).default('oidc'),
   CODER_BYPASS_RATELIMIT: bool.default(false),
   CODER_API_RATE_LIMIT: z.coerce.number().int().min(0).default(512),
+  CODER_API_RATE_WINDOW: duration.pipe(z.number().min(1_000, 'must be at least 1s')).default(60_000),
   CODER_TIMEOUT: duration.default(15_000),
   SCIM_BEARER_TOKEN: z.string().min(1),
   ADMIN_TOKEN: z.string().optional(),
@@ -96,7 +97,7 @@ export interface Config {
   port: number;
   host: string;
   redis: { url: string; prefix: string; sentinels?: { host: string; port: number }[]; sentinelName: string; clusterNodes?: { host: string; port: number }[] };
-  coder: { url: string; token: string; organization?: string; loginType: 'oidc' | 'password' | 'github' | 'none'; bypassRateLimit: boolean; rateLimitPerMinute: number; timeoutMs: number };
+  coder: { url: string; token: string; organization?: string; loginType: 'oidc' | 'password' | 'github' | 'none'; bypassRateLimit: boolean; rateLimitPerMinute: number; rateLimitWindowMs: number; timeoutMs: number };
   scim: { tokens: string[]; maxBodyBytes: number; maxPageSize: number };
   adminToken?: string;
   userDeletePolicy: 'suspend' | 'delete';
@@ -210,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       loginType: v.CODER_LOGIN_TYPE,
       bypassRateLimit: v.CODER_BYPASS_RATELIMIT,
       rateLimitPerMinute: v.CODER_API_RATE_LIMIT,
+      rateLimitWindowMs: v.CODER_API_RATE_WINDOW,
       timeoutMs: v.CODER_TIMEOUT,
     },
     scim: { tokens, maxBodyBytes: v.MAX_BODY_BYTES, maxPageSize: v.SCIM_MAX_PAGE_SIZE },

@@ -15,6 +15,11 @@ export interface LoggedError {
   cause?: LoggedError | { type: string };
 }
 
+/** An error's message, or the thrown value as text (a library may throw a string). */
+export function errorMessage(value: unknown): string {
+  return value instanceof Error ? value.message : String(value);
+}
+
 export function serializeError(value: unknown): unknown {
   if (typeof value === 'string') return scrubMessage(value);
   if (value instanceof Error) return describe(value, 0);

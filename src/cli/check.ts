@@ -1,9 +1,9 @@
 import type { Cluster, Redis } from 'ioredis';
-import { redactedUrl } from '../bridge';
+import { redactedUrl } from '../store/redis';
 import { resolveOrganization } from '../coder/preflight';
 import { CoderClient } from '../coder/client';
 import type { Config } from '../config';
-import { GROUPS_FEATURE } from '../reconcile/licence';
+import { GROUPS_FEATURE } from '../coder/licence';
 import { createRedis } from '../store/redis';
 
 /**

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { redactedUrl } from '../bridge';
+import { redactedUrl } from '../store/redis';
 import type { Config } from '../config';
 import { ResyncQueue } from '../queue/resync-queue';
 import { createRedis, readyWithin } from '../store/redis';

@@ -1,21 +1,13 @@
 import { CoderApiError, isCoderAuthFailure } from './errors';
 import type { CallInfo } from './transport';
+import type { CoderHealthSnapshot } from '../model/sync';
+import { errorMessage } from '../log-errors';
 
 /**
  * What this process knows of Coder: whether it answers (`coder_up`) and whether it accepts the bridge's token
  * (`coder_auth_failing`). Learnt from the calls the process makes anyway; a background probe asks only when no
  * call told it anything for a while, so no request (a readiness probe, a scrape) ever costs Coder a call.
  */
-
-export interface CoderHealthSnapshot {
-  /** Undefined until the first answer or failure. */
-  up?: boolean;
-  authFailing: boolean;
-  /** When Coder last answered (any HTTP status), ms since the epoch. */
-  lastAnswerAt?: number;
-  /** The last failure, as `METHOD /route: reason` (no user data, no secret). */
-  lastError?: string;
-}
 
 export interface CoderHealthOptions {
   /** An authenticated call that proves the token (GET /api/v2/users/me). */
@@ -115,5 +107,5 @@ export class CoderHealth {
 /** `GET /api/v2/users/me: 401 You are signed out...`: a network error's message already names its route. */
 function describe(err: unknown): string {
   if (err instanceof CoderApiError) return `${err.route}: ${err.status} ${err.message}`;
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }

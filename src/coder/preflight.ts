@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log';
-import { groupsLicensed } from '../reconcile/licence';
+import { groupsLicensed } from './licence';
 import type { CoderClient } from './client';
 import type { Organization } from './types';
 

@@ -3,9 +3,21 @@ import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from '../log';
 import { CoderApiError, CoderNetworkError, isRateLimited, isTransient, type CallSite } from './errors';
 import type { Pacer } from './pacer';
-import { backoffDelay, parseRetryAfter, type BackoffOptions } from './retry';
+import { backoffDelay, type BackoffOptions } from '../model/backoff';
 
 /** One HTTP exchange with Coder, for metrics. `status` is 0 when no response arrived. */
+/**
+ * Retry-After header (delay-seconds or an HTTP-date) -> milliseconds from `nowMs`; undefined when absent or unreadable.
+ */
+export function parseRetryAfter(header: string | undefined, nowMs: number = Date.now()): number | undefined {
+  if (header === undefined) return undefined;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1_000;
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - nowMs);
+}
+
 export interface CallInfo {
   method: string;
   route: string;

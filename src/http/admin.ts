@@ -1,18 +1,21 @@
 import type { Queue } from 'bullmq';
 import express, { type ErrorRequestHandler, type Router } from 'express';
 import { z } from 'zod';
-import type { CoderHealthSnapshot } from '../coder/health';
+import type { CoderHealthSnapshot } from '../model/sync';
 import type { Logger } from '../log';
 import type { LastResyncRecord } from '../queue/resync-record';
 import type { ResyncQueue } from '../queue/resync-queue';
-import { findPermanentFailures } from '../reconcile/failures';
-import { kindOfType, parseResourceRef, type ResourceRef } from '../reconcile/resource-ref';
-import { StoreError, type DesiredStore, type StoredResource } from '../store/types';
+import { findPermanentFailures } from '../store/failures';
+import { kindOfType, parseResourceRef, type ResourceRef } from '../model/resource-ref';
+import { StoreError, type DesiredStore } from '../store/types';
+import { type StoredResource } from '../model/resource';
+import { errorMessage } from '../log-errors';
 
 /**
  * The admin API, mounted at /admin behind the admin token: start and follow resyncs, see the queue and the
  * failures, and look at one resource's desired state next to what was applied to Coder. Answers are JSON;
- * errors are `{error, message}` with `error` a stable code.
+ * errors raised here are `{error, message}` with `error` a stable code (a request the app refuses before it
+ * reaches this router, such as a body that is not JSON, gets the app's SCIM error).
  */
 
 export class AdminError extends Error {
@@ -70,8 +73,8 @@ async function isKnown(store: DesiredStore, ref: ResourceRef): Promise<boolean> 
 
 export function createAdminRouter(deps: AdminDeps): Router {
   const { store, resyncQueue, reconcileQueue, lastResync } = deps;
+  // The app parses the body before this router (http/app.ts), as for SCIM: a body it refuses is answered there.
   const router = express.Router();
-  router.use(express.json({ limit: '16kb' }));
 
   router.post('/resync', async (req, res) => {
     const request = parseResyncBody(req.body);
@@ -154,9 +157,8 @@ function adminErrorHandler(logger?: Logger): ErrorRequestHandler {
     let error: AdminError;
     if (err instanceof AdminError) error = err;
     else if (err instanceof StoreError && err.code === 'unavailable') error = new AdminError(503, 'unavailable', 'Redis is unavailable; retry shortly');
-    else if ((err as { type?: string }).type === 'entity.parse.failed') error = new AdminError(400, 'invalid_request', 'the request body is not valid JSON');
     else {
-      logger?.error({ event: 'admin_error', err: err instanceof Error ? err.message : String(err) }, 'admin request failed');
+      logger?.error({ event: 'admin_error', err: errorMessage(err) }, 'admin request failed');
       error = new AdminError(500, 'internal', 'internal error; see the bridge logs');
     }
     res.status(error.status).json({ error: error.code, message: error.message });

@@ -3,7 +3,8 @@ import { resourceTypes, schemas, serviceProviderConfig } from '../scim/discovery
 import { ScimError } from '../scim/errors';
 import { routeLabel } from './request-log';
 import { scimBaseUrl, type ScimContext } from './scim-context';
-import { LIST_RESPONSE_SCHEMA, sendScim } from './scim-response';
+import { sendScim } from './scim-response';
+import { LIST_RESPONSE_SCHEMA } from '../scim/urns';
 
 type Document = Record<string, unknown>;
 

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { ScimError } from '../scim/errors';
 import { versionTag } from '../scim/render';
-import type { StoredResource } from '../store/types';
+import type { StoredResource } from '../model/resource';
 
 /**
  * ETags (RFC 7644 §3.14), which ServiceProviderConfig advertises: a resource's ETag is `W/"<version>"`, as

@@ -2,7 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Request, Response } from 'express';
 import { renderGroup, renderUser } from '../scim/render';
 import { ScimError } from '../scim/errors';
-import type { StoredResource } from '../store/types';
+import type { StoredResource } from '../model/resource';
 import { parseListQuery, type ListQuery } from './list-query';
 import { selectPage, type ResourceName, type ScanRunner, type Selection } from './listing';
 import { SCAN_RETRY_AFTER_SECONDS, TooManyScans, tokenHolder } from './scan-gate';
@@ -10,7 +10,8 @@ import { returnsAttribute, type ResourceViews } from './resource-views';
 import { sendGroupList } from './scim-stream';
 import { PAGE_MEMBER_BUDGET } from '../scim/limits';
 import { scimBaseUrl, type ScimContext } from './scim-context';
-import { LIST_RESPONSE_SCHEMA, sendScim } from './scim-response';
+import { sendScim } from './scim-response';
+import { LIST_RESPONSE_SCHEMA } from '../scim/urns';
 
 /** GET takes list parameters from the query string; `.search` from its JSON body (RFC 7644 §3.4.3). */
 export function listQueryOf(req: Request, ctx: ScimContext): ListQuery {

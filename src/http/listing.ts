@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { compileFilter, type CompiledFilter } from '../scim/filter';
-import type { DesiredStore, Page, StoredResource } from '../store/types';
+import type { DesiredStore, Page } from '../store/types';
+import type { StoredResource } from '../model/resource';
 import type { ListQuery } from './list-query';
 
 export type ResourceName = 'User' | 'Group';

@@ -1,6 +1,6 @@
 import type { RequestParamHandler } from 'express';
 import { ScimError } from '../scim/errors';
-import { isIssuedId } from '../scim/ids';
+import { isIssuedId } from '../model/resource';
 
 /**
  * `router.param('id', ...)`: an `:id` this server could not have issued is a 404 before any store lookup, so a

@@ -1,7 +1,8 @@
 import { project } from '../scim/projection';
 import { renderGroup, renderMember, renderUser } from '../scim/render';
 import { GROUP_SCHEMA } from '../scim/urns';
-import type { DesiredStore, StoredResource } from '../store/types';
+import type { DesiredStore } from '../store/types';
+import type { StoredResource } from '../model/resource';
 import type { Projection } from './list-query';
 
 /** Members read and rendered per step: bounds the work between two awaits, whatever the group's size. */

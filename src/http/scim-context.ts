@@ -2,7 +2,8 @@ import type { Request, Response } from 'express';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
-import type { DesiredStore, ResourceKind } from '../store/types';
+import type { DesiredStore } from '../store/types';
+import type { ResourceKind } from '../model/resource';
 import type { ScanGate } from './scan-gate';
 
 /** Queues "reconcile this resource": the producer of src/queue/producer.ts, or anything shaped like it. */

@@ -3,8 +3,6 @@ import type { Response } from 'express';
 /** RFC 7644 §3.1: SCIM responses carry this media type (Entra checks it; Okta accepts anything). */
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 
-export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
-
 export function sendScim(res: Response, status: number, body: unknown): void {
   res.status(status).set('Content-Type', SCIM_CONTENT_TYPE).send(JSON.stringify(body));
 }

@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import type { GroupParts } from './resource-views';
-import { LIST_RESPONSE_SCHEMA, SCIM_CONTENT_TYPE } from './scim-response';
+import { SCIM_CONTENT_TYPE } from './scim-response';
+import { LIST_RESPONSE_SCHEMA } from '../scim/urns';
 
 /**
  * A SCIM response written in pieces, each sent when the socket has taken the previous ones: a response

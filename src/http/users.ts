@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { ScimError } from '../scim/errors';
-import { applyUserPatch } from '../scim/patch';
+import { applyUserPatch } from '../scim/user-patch';
 import { parseUserInput, userIndexFields } from '../scim/user';
 import { versionTag } from '../scim/render';
 import { checkIfMatch, notModified } from './etag';
@@ -12,7 +12,7 @@ import { issuedIdParam } from './resource-id';
 import type { ResourceViews } from './resource-views';
 import { idParam, scimBaseUrl, type ScimContext } from './scim-context';
 import { sendScimResource } from './scim-response';
-import type { StoredResource } from '../store/types';
+import type { StoredResource } from '../model/resource';
 
 function notFound(id: string): ScimError {
   return new ScimError(404, `User ${id} not found`);

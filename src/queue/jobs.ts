@@ -1,4 +1,4 @@
-import type { ResourceKind } from '../store/types';
+import type { ResourceKind } from '../model/resource';
 
 /** The reconcile queue carries identities, never diffs: the worker reads the latest desired state when it runs. */
 export const RECONCILE_QUEUE = 'reconcile';

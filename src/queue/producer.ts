@@ -1,7 +1,8 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../log';
-import { StoreError, type ResourceKind } from '../store/types';
+import { StoreError } from '../store/types';
+import { type ResourceKind } from '../model/resource';
 import { RECONCILE_QUEUE, reconcileJobId, type ReconcileJobData } from './jobs';
 
 /** The worker registers a backoff strategy under this name: capped exponential with jitter. */

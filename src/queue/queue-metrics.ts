@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Metrics } from '../metrics';
-import { findPermanentFailures } from '../reconcile/failures';
+import { findPermanentFailures } from '../store/failures';
 import type { DesiredStore } from '../store/types';
 import type { LastResyncRecord } from './resync-record';
 

@@ -1,4 +1,4 @@
-import { isCoderAuthFailure, isRateLimited } from '../coder/errors';
+import { requeueCauseOf, type RequeueReason } from '../reconcile/errors';
 import type { ReconcileResult } from '../reconcile/reconcile-resource';
 
 /**
@@ -7,15 +7,6 @@ import type { ReconcileResult } from '../reconcile/reconcile-resource';
  * results and throw what they cannot handle; this turns both into one of three outcomes, and the worker maps
  * each outcome to BullMQ and to metrics in one place (see worker.ts).
  */
-
-/** Why a reconcile runs again later. */
-export type RequeueReason =
-  /** Something transient (Coder unreachable, a 5xx, Redis): again after the reconcile backoff. */
-  | 'retry'
-  /** Coder's 429: the whole queue waits for Retry-After. */
-  | 'rate_limited'
-  /** Coder refuses the bridge's token (401) or its privileges (403): the whole queue waits until it works. */
-  | 'coder_auth';
 
 export type ReconcileOutcome =
   | { type: 'done'; result: ReconcileResult }
@@ -27,9 +18,7 @@ export type ReconcileOutcome =
 export type OutcomeLabel = 'applied' | 'unchanged' | 'skipped' | 'failed_permanent' | RequeueReason;
 
 export function requeueFor(error: unknown): ReconcileOutcome {
-  if (isRateLimited(error)) return { type: 'requeue_after', reason: 'rate_limited', error, delayMs: error.retryAfterMs };
-  if (isCoderAuthFailure(error)) return { type: 'requeue_after', reason: 'coder_auth', error };
-  return { type: 'requeue_after', reason: 'retry', error };
+  return { type: 'requeue_after', error, ...requeueCauseOf(error) };
 }
 
 export function outcomeOfResult(result: ReconcileResult): ReconcileOutcome {

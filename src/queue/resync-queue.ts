@@ -1,7 +1,7 @@
 import { Queue, type JobsOptions, type JobState } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../log';
-import { parseResourceRef } from '../reconcile/resource-ref';
+import { parseResourceRef } from '../model/resource-ref';
 import type { ResyncProgress, ResyncReport } from '../reconcile/resync';
 
 export const RESYNC_QUEUE = 'resync';

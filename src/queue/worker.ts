@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
-import { backoffDelay, type BackoffOptions } from '../coder/retry';
+import { backoffDelay, type BackoffOptions } from '../model/backoff';
 import { DEFAULT_WORKER_LOCK_MS } from '../config';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { Reconciler } from '../reconcile/reconcile-resource';
-import type { ResourceKind } from '../store/types';
+import type { ResourceKind } from '../model/resource';
 import { RECONCILE_QUEUE, type ReconcileJobData } from './jobs';
 import { outcomeLabel, runReconcile, type ReconcileOutcome } from './reconcile-outcome';
 

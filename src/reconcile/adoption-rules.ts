@@ -1,4 +1,5 @@
 import type { Group, User } from '../coder/types';
+import type { AdoptGroups } from '../model/adopt-groups';
 
 /**
  * Which existing Coder resources the bridge may take over (design rule 8). Pure: the reconcilers and the resync
@@ -11,23 +12,6 @@ import type { Group, User } from '../coder/types';
 
 /** Every Coder user has the implicit `member` role: it grants nothing beyond an ordinary account. */
 const IMPLICIT_ROLE = 'member';
-
-/** ADOPT_GROUPS: exact Coder group names, or every group. */
-export interface AdoptGroups {
-  all: boolean;
-  names: ReadonlySet<string>;
-}
-
-export const ADOPT_NO_GROUPS: AdoptGroups = { all: false, names: new Set() };
-
-/** "a, b" -> those names; "*" -> all. Empty entries are dropped. */
-export function parseAdoptGroups(text: string | undefined): AdoptGroups {
-  const names = (text ?? '')
-    .split(',')
-    .map((name) => name.trim())
-    .filter(Boolean);
-  return { all: names.includes('*'), names: new Set(names.filter((name) => name !== '*')) };
-}
 
 /** Lower-cases A-Z only: two addresses that differ beyond ASCII case are different addresses. */
 export function asciiLower(text: string): string {

@@ -1,8 +1,9 @@
 import type { CoderClient } from '../coder/client';
 import { CoderApiError } from '../coder/errors';
 import type { ClaimIndex } from '../store/claims';
-import type { DesiredStore, ResourceKind } from '../store/types';
-import type { AdoptGroups } from './adoption-rules';
+import type { DesiredStore } from '../store/types';
+import type { ResourceKind } from '../model/resource';
+import type { AdoptGroups } from '../model/adopt-groups';
 import { ReconcileError } from './errors';
 import { withSuffix } from './mapping';
 

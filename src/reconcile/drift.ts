@@ -1,5 +1,6 @@
 import type { Group, User } from '../coder/types';
-import type { ResourceKind, ScimDocument, SyncStatus } from '../store/types';
+import type { SyncStatus } from '../model/sync';
+import type { ResourceKind, ScimDocument } from '../model/resource';
 import { adoptedButPrivileged, privilegeOf } from './adoption-rules';
 import { MappingError, mapGroup, mapUser } from './mapping';
 import {

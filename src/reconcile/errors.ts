@@ -1,6 +1,7 @@
-import { CoderApiError, CoderNetworkError, isCoderAuthFailure, isTransient } from '../coder/errors';
-import type { SyncError } from '../store/types';
+import { CoderApiError, CoderNetworkError, isCoderAuthFailure, isRateLimited, isTransient } from '../coder/errors';
+import type { SyncError } from '../model/sync';
 import { MappingError } from './mapping';
+import { errorMessage } from '../log-errors';
 
 export type ReconcileErrorCode =
   /** The desired resource cannot be expressed in Coder (e.g. a user without an e-mail). */
@@ -38,6 +39,22 @@ export function syncErrorOf(err: unknown, version: number, at: number): SyncErro
     return { code: 'coder_http', message, coderStatus: err.status, permanent: !isTransient(err), at, version };
   }
   if (err instanceof CoderNetworkError) return { code: 'network', message: err.message, permanent: false, at, version };
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return { code: 'internal', message, permanent: false, at, version };
+}
+
+/** Why a reconcile runs again later. */
+export type RequeueReason =
+  /** Something transient (Coder unreachable, a 5xx, Redis): again after the reconcile backoff. */
+  | 'retry'
+  /** Coder's 429: the whole queue waits for Retry-After. */
+  | 'rate_limited'
+  /** Coder refuses the bridge's token (401) or its privileges (403): the whole queue waits until it works. */
+  | 'coder_auth';
+
+/** Why a reconcile that threw must run again, for the queue's outcome contract (queue/reconcile-outcome.ts). */
+export function requeueCauseOf(error: unknown): { reason: RequeueReason; delayMs?: number } {
+  if (isRateLimited(error)) return { reason: 'rate_limited', delayMs: error.retryAfterMs };
+  if (isCoderAuthFailure(error)) return { reason: 'coder_auth' };
+  return { reason: 'retry' };
 }

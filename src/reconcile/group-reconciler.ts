@@ -1,6 +1,6 @@
 import type { CoderClient } from '../coder/client';
 import { CoderApiError, isNotFound } from '../coder/errors';
-import type { StoredResource } from '../store/types';
+import type { StoredResource } from '../model/resource';
 import { firstFreeName, isConflict, takeClaim, type AdoptionPolicy } from './adoption';
 import { groupAdoption } from './adoption-rules';
 import { ReconcileError } from './errors';

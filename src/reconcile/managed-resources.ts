@@ -1,4 +1,5 @@
-import type { DesiredStore, ResourceKind } from '../store/types';
+import type { DesiredStore } from '../store/types';
+import type { ResourceKind } from '../model/resource';
 import type { ManagedGroup, ManagedUser } from './drift';
 import type { AppliedGroupState, AppliedUserState } from './plan';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ScimDocument } from '../store/types';
-import { coderEmail } from '../scim/user';
+import type { ScimDocument } from '../model/resource';
+import { coderEmail } from '../model/email';
 
 /**
  * SCIM documents -> the Coder fields they ask for. Pure: the same document always maps to the same names,

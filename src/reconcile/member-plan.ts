@@ -1,5 +1,6 @@
 import type { MemberSettlement } from '../store/calls';
-import type { MemberState, SyncStatus } from '../store/types';
+import type { MemberState } from '../store/types';
+import type { SyncStatus } from '../model/sync';
 import type { AppliedUserState } from './plan';
 
 /**

@@ -1,5 +1,5 @@
 import type { CreateUserRequest } from '../coder/types';
-import type { AppliedGroup, AppliedUser } from '../store/types';
+import type { AppliedGroup, AppliedUser } from '../model/sync';
 import type { DesiredGroup, DesiredUser } from './mapping';
 
 /**

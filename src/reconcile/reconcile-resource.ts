@@ -1,5 +1,7 @@
 import type { ClaimIndex } from '../store/claims';
-import type { DesiredStore, ResourceKind, StoredResource, SyncError, SyncStatus } from '../store/types';
+import type { DesiredStore } from '../store/types';
+import type { SyncError, SyncStatus } from '../model/sync';
+import type { ResourceKind, StoredResource } from '../model/resource';
 import { syncErrorOf } from './errors';
 
 /**

@@ -1,10 +1,13 @@
 import type { Logger } from '../log';
-import type { DesiredStore, ResourceKind, SyncStatus } from '../store/types';
+import type { DesiredStore } from '../store/types';
+import type { SyncStatus } from '../model/sync';
+import type { ResourceKind } from '../model/resource';
 import { readFullSnapshot, readGroupSnapshot, readUserSnapshot, type CoderReader } from './coder-snapshot';
 import { computeDrift, type Drift, type ManagedGroup, type ManagedUser, type UnmanagedGroup, type UnmanagedUser } from './drift';
 import { managedIds, readManagedGroups, readManagedUsers } from './managed-resources';
 import type { GroupOperation, PlanContext, UserOperation } from './plan';
-import { formatResourceRef, parseResourceRef, resourceTypeOf, type ResourceRef, type ResourceType } from './resource-ref';
+import { formatResourceRef, parseResourceRef, resourceTypeOf, type ResourceRef, type ResourceType } from '../model/resource-ref';
+import { errorMessage } from '../log-errors';
 
 /**
  * The full resync (design rule 7): read Coder in pages, compare with the store, and for each drifted resource
@@ -142,7 +145,7 @@ async function recordRealState<A>(store: DesiredStore, kind: ResourceKind, id: s
 
 function problemOf(type: ResourceType, id: string, err: unknown): ResourceProblem {
   const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : 'error';
-  return { type, id, code, message: err instanceof Error ? err.message : String(err) };
+  return { type, id, code, message: errorMessage(err) };
 }
 
 export async function runResync(options: ResyncOptions): Promise<ResyncReport> {

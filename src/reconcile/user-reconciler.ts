@@ -1,7 +1,7 @@
 import type { CoderClient } from '../coder/client';
 import { CoderApiError, isNotFound } from '../coder/errors';
 import type { CreateUserRequest, User } from '../coder/types';
-import type { StoredResource } from '../store/types';
+import type { StoredResource } from '../model/resource';
 import { firstFreeName, isConflict, takeClaim, type AdoptionPolicy } from './adoption';
 import { adoptedButPrivileged, compareEmails, emailClash, privilegeOf, userAdoption } from './adoption-rules';
 import { ReconcileError } from './errors';

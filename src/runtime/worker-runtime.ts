@@ -1,4 +1,3 @@
-import type { Cluster, Redis } from 'ioredis';
 import type { CoderClient } from '../coder/client';
 import type { CoderHealth } from '../coder/health';
 import { coderPreflight } from '../coder/preflight';
@@ -16,6 +15,7 @@ import type { PlanContext } from '../reconcile/plan';
 import { UserReconciler } from '../reconcile/user-reconciler';
 import { ClaimIndex } from '../store/claims';
 import { PendingChanges } from '../store/pending-changes';
+import type { RedisConnections } from '../store/redis';
 import type { RedisStore } from '../store/redis-store';
 
 /**
@@ -26,8 +26,7 @@ import type { RedisStore } from '../store/redis-store';
 
 export interface WorkerRuntimeDeps {
   config: Config;
-  storeRedis: Redis | Cluster;
-  queueRedis: Redis | Cluster;
+  redis: RedisConnections;
   store: RedisStore;
   producer: ReconcileProducer;
   coder: CoderClient;
@@ -61,9 +60,9 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
     if (abort.signal.aborted) return;
     const ctx: PlanContext = { deletePolicy: config.userDeletePolicy, loginType: config.coder.loginType, orgId: organization.id };
     const adoption = { tokenUserId: tokenUserIdOf(deps.coder), groups: config.adoptGroups };
-    const reconcileDeps = { store: deps.store, claims: new ClaimIndex(deps.queueRedis, prefix), queue: deps.producer, coder: deps.coder, ctx, adoption };
+    const reconcileDeps = { store: deps.store, claims: new ClaimIndex(deps.redis.queue, prefix), queue: deps.producer, coder: deps.coder, ctx, adoption };
     const worker = startReconcileWorker({
-      connection: deps.queueRedis,
+      connection: deps.redis.queue,
       prefix,
       concurrency: config.workerConcurrency,
       lockDurationMs: config.workerLockMs,
@@ -74,14 +73,14 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
     });
     closers.push(() => worker.close());
     const resyncWorker = await startResyncWorker({
-      connection: deps.queueRedis,
+      connection: deps.redis.queue,
       prefix,
       resync: { store: deps.store, coder: deps.coder, producer: deps.producer, plan: ctx },
       metrics: deps.metrics,
       logger,
     });
     closers.push(() => resyncWorker.close());
-    const resyncQueue = new ResyncQueue(deps.queueRedis, prefix, logger);
+    const resyncQueue = new ResyncQueue(deps.redis.queue, prefix, logger);
     closers.push(() => resyncQueue.close());
     await resyncQueue.schedulePeriodic(config.resyncIntervalMs);
 
@@ -90,7 +89,7 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
     const pending = await deps.store.pending();
     await deps.producer.enqueueMany(pending.map(({ kind, id }) => ({ kind, id })));
     if (pending.length > 0) logger.info({ event: 'pending_requeued', count: pending.length }, 're-queued pending resources at start');
-    const sweep = new PendingSweep({ changes: new PendingChanges(deps.storeRedis, prefix), redis: deps.storeRedis, prefix, producer: deps.producer, logger });
+    const sweep = new PendingSweep({ changes: new PendingChanges(deps.redis.store, prefix), redis: deps.redis.store, prefix, producer: deps.producer, logger });
     sweep.start();
     closers.push(async () => sweep.stop());
 

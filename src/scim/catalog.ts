@@ -1,5 +1,6 @@
 import SCIMMY from 'scimmy';
-import { MAX_EMAIL_LENGTH, MAX_MULTI_VALUED_ENTRIES, MAX_NAME_LENGTH, MAX_STRING_LENGTH } from './limits';
+import { MAX_MULTI_VALUED_ENTRIES, MAX_NAME_LENGTH, MAX_STRING_LENGTH } from './limits';
+import { MAX_EMAIL_LENGTH } from '../model/email';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './urns';
 
 /**

@@ -1,4 +1,4 @@
-import { trimBase } from './base-url';
+import { trimBase } from './render';
 import { MAX_PATCH_OPERATIONS } from './limits';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, RESOURCE_TYPE_SCHEMA, SERVICE_PROVIDER_CONFIG_SCHEMA, USER_SCHEMA } from './urns';
 

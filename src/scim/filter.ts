@@ -1,7 +1,7 @@
 import { modelFor, resolvePath, type AttributeDef, type ResourceModel, type ResourceName } from './catalog';
 import { badRequest } from './errors';
 import { parseFilter, type CompareOp, type FilterAst, type Literal, type SubTest } from './filter-parser';
-import { isPlainObject, type Json } from './normalise';
+import { isPlainObject, type Json } from '../model/resource';
 
 /**
  * A filter bound to a resource's schema: `match` evaluates it on a rendered (or stored) resource, and

@@ -1,9 +1,10 @@
-import type { MembershipChange } from '../store/types';
+import type { MembershipChange } from '../model/resource';
 import { GROUP_MODEL, resolvePath } from './catalog';
 import { badRequest } from './errors';
 import { parsePatchPath, type FilterAst } from './filter-parser';
 import { memberDisplaysOf, memberIdsOf, validateGroup } from './group';
-import { normaliseResource, type Json } from './normalise';
+import { normaliseResource } from './normalise';
+import { type Json } from '../model/resource';
 import { applyOperation } from './patch-engine';
 import { readOperations, type PatchOpName } from './patch-ops';
 

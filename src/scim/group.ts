@@ -1,9 +1,10 @@
-import { canNameRecord } from '../store/keys';
-import type { GroupIndexFields } from '../store/types';
+import { canNameRecord } from '../model/resource';
+import type { GroupIndexFields } from '../model/resource';
 import { GROUP_MODEL } from './catalog';
 import { badRequest } from './errors';
 import { MAX_STRING_LENGTH } from './limits';
-import { isPlainObject, normaliseResource, type Json } from './normalise';
+import { normaliseResource } from './normalise';
+import { isPlainObject, type Json } from '../model/resource';
 import { assertVisibleText } from './visible-text';
 
 /**

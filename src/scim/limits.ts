@@ -3,8 +3,8 @@
  * is refused with a 400 that names it. ServiceProviderConfig, the docs and the tests read them from here.
  */
 
-/** RFC 5321's limit on an address in a mail path. */
-export const MAX_EMAIL_LENGTH = 254;
+/** RFC 5321's limit on an address in a mail path: e-mails are read by the reconcilers too. */
+export { MAX_EMAIL_LENGTH } from '../model/email';
 /** userName and displayName (users and groups): what IdPs send is far shorter. */
 export const MAX_NAME_LENGTH = 256;
 /** Every other string attribute. */

@@ -1,5 +1,6 @@
 import type { AttributeDef, ResourceModel, SchemaModel } from './catalog';
 import { badRequest } from './errors';
+import { isPlainObject, type Json } from '../model/resource';
 
 /**
  * IdP input -> canonical SCIM JSON. Attribute names are matched case-insensitively and written in their
@@ -8,12 +9,6 @@ import { badRequest } from './errors';
  * manager); unknown attributes and unknown schema URNs are ignored. Read-only attributes (id, meta, groups)
  * and write-only ones (password) are dropped: the client cannot set them and the bridge never stores them.
  */
-
-export type Json = Record<string, unknown>;
-
-export function isPlainObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Whether the client may set the attribute on a write (RFC 7643 §2.2 mutability, `password` excluded). */
 export function isWritable(def: AttributeDef): boolean {

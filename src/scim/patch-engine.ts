@@ -2,7 +2,8 @@ import { resolvePath, schemaByUrn, type AttributeDef, type ResourceModel, type S
 import { badRequest } from './errors';
 import { compileAst, type Predicate } from './filter';
 import { parsePatchPath, type FilterAst } from './filter-parser';
-import { isPlainObject, normaliseValue, type Json } from './normalise';
+import { normaliseValue } from './normalise';
+import { isPlainObject, type Json } from '../model/resource';
 import type { PatchOpName } from './patch-ops';
 import { demoteOthers, primariesAmong } from './primary';
 

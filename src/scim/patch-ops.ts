@@ -1,6 +1,6 @@
 import { badRequest } from './errors';
 import { MAX_PATCH_OPERATIONS } from './limits';
-import { isPlainObject } from './normalise';
+import { isPlainObject } from '../model/resource';
 
 /** A PatchOp request body (RFC 7644 §3.5.2) read leniently: `op` in any case (Entra sends `Replace`). */
 

@@ -1,6 +1,6 @@
 import type { AttributeDef, ResourceModel } from './catalog';
 import { badRequest } from './errors';
-import { isPlainObject, type Json } from './normalise';
+import { isPlainObject, type Json } from '../model/resource';
 
 /**
  * RFC 7643 §2.4: at most one value of a multi-valued attribute is `primary: true`. A POST or PUT that marks two

@@ -1,7 +1,7 @@
 import { modelFor, resolvePath, schemaByUrn, type ResourceModel } from './catalog';
 import { compileAst, type Predicate } from './filter';
 import { parsePatchPath } from './filter-parser';
-import { isPlainObject, type Json } from './normalise';
+import { isPlainObject, type Json } from '../model/resource';
 import { GROUP_SCHEMA } from './urns';
 
 /**

@@ -1,5 +1,5 @@
-import { trimBase } from './base-url';
-import type { MemberRef, StoredResource } from '../store/types';
+
+import type { MemberRef, StoredResource } from '../model/resource';
 import { GROUP_SCHEMA, USER_SCHEMA } from './urns';
 
 /**
@@ -54,4 +54,9 @@ export function renderGroup(stored: StoredResource, members: MemberRef[] | undef
   }
   group.meta = meta(stored, 'Group', `${base}/Groups/${stored.id}`);
   return group;
+}
+
+/** `https://h/scim/v2/` and `https://h/scim/v2` name the same base: locations are built without the slash. */
+export function trimBase(baseUrl: string): string {
+  return baseUrl.endsWith('/') ? baseUrl.slice(0, -1) : baseUrl;
 }

@@ -1,3 +1,5 @@
+/** A user PATCH (RFC 7644 §3.5.2); a group PATCH is planned in group-patch.ts, both read operations with patch-ops.ts. */
+
 import { USER_MODEL } from './catalog';
 import { normaliseResource } from './normalise';
 import { readOperations } from './patch-ops';

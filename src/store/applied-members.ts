@@ -1,6 +1,6 @@
 import { settleMembersCall, type MemberSettlement } from './calls';
 import type { StoreContext } from './context';
-import { execPipeline } from './pipeline';
+import { execPipeline } from './context';
 import { decodeSync } from './sync';
 import type { MemberState, ScanPage } from './types';
 

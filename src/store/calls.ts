@@ -1,6 +1,6 @@
 import { resourceMember, type IndexDelta, type LexDelta, type LexEntry, type StoreKeys } from './keys';
 import type { ScriptCall } from './scripts';
-import type { MembershipChange, ResourceKind, ScimDocument } from './types';
+import type { MembershipChange, ResourceKind, ScimDocument } from '../model/resource';
 
 /**
  * Pure builders of the KEYS/ARGV layouts documented in scripts.ts: the one place that knows how a write's

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { StoreKeys } from './keys';
-import type { ResourceKind } from './types';
+import type { ResourceKind } from '../model/resource';
 
 /**
  * Which SCIM resource owns a Coder user or group: `${prefix}:claim:<kind>:<coderId>` -> SCIM id.

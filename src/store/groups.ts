@@ -2,20 +2,12 @@ import { changeMembersCall, deleteGroupCall, incrementalDelta, replacementDelta,
 import type { StoreContext } from './context';
 import { groupIndexKeys, indexDelta, NO_INDEX_KEYS } from './keys';
 import { CONFLICT, retryOnConflict, scriptOutcome, type Attempt } from './optimistic';
-import { execPipeline } from './pipeline';
+import { execPipeline } from './context';
 import { decodeRecord, RECORD_FIELDS } from './record';
 import { ResourceReader } from './resources';
 import { updateRecord } from './update';
-import {
-  StoreError,
-  type GroupIndexFields,
-  type GroupMutation,
-  type MembershipChange,
-  type MembershipResult,
-  type Precondition,
-  type ScimDocument,
-  type StoredResource,
-} from './types';
+import { StoreError, type GroupMutation, type MembershipResult, type Precondition } from './types';
+import { type GroupIndexFields, type MembershipChange, type ScimDocument, type StoredResource } from '../model/resource';
 
 /** Groups: records, displayName/externalId indexes, and member sets kept in step with each user's reverse set. */
 export class GroupRecords {
@@ -106,6 +98,16 @@ export class GroupRecords {
     const pipeline = this.ctx.redis.pipeline();
     for (const id of groupIds) pipeline.scard(this.ctx.keys.members(id));
     return (await execPipeline(pipeline)).map(Number);
+  }
+
+  /**
+   * The display names clients sent with these members (Okta: the userName; Microsoft's tests: any text), kept
+   * beside the member set so that reads echo them. The membership scripts write and remove them together with the
+   * memberships they belong to, so the hash only ever holds entries for current members.
+   */
+  async memberDisplays(groupId: string, memberIds: string[]): Promise<(string | null)[]> {
+    if (memberIds.length === 0) return [];
+    return this.ctx.redis.hmget(this.ctx.keys.memberDisplays(groupId), ...memberIds);
   }
 
   async isMember(groupId: string, userId: string): Promise<boolean> {

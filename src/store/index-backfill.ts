@@ -1,8 +1,8 @@
 import type { StoreContext } from './context';
 import { userNameLexMember } from './keys';
-import { execPipeline } from './pipeline';
+import { execPipeline } from './context';
 import type { ResourceReader } from './resources';
-import type { UserIndexFields } from './types';
+import type { UserIndexFields } from '../model/resource';
 
 /** Users read per step. */
 const BATCH = 500;

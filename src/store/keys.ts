@@ -1,4 +1,4 @@
-import type { GroupIndexFields, ResourceKind, UserIndexFields } from './types';
+import type { GroupIndexFields, ResourceKind, UserIndexFields } from '../model/resource';
 
 /**
  * The key layout. Every key starts with `${prefix}:`, and scripts receive every key they touch in KEYS:
@@ -125,15 +125,6 @@ export class StoreKeys {
   groupExternalIdIndex(externalId: string): string {
     return this.key('idx', 'group', 'externalId', externalId);
   }
-}
-
-/**
- * Whether an id can be the id of a record. Ids are joined into keys with `:`, so an id holding one would read
- * another key (`<user id>:groups` is a set): such a value, perhaps stored as a member by an earlier version,
- * names nothing.
- */
-export function canNameRecord(id: string): boolean {
-  return id !== '' && !id.includes(':');
 }
 
 /**

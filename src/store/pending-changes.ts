@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { parseResourceMember, StoreKeys } from './keys';
-import type { ResourceKind } from './types';
+import type { ResourceKind } from '../model/resource';
 
 /**
  * The pending marks set since a moment, oldest first: what the pending sweep reads instead of every mark.

@@ -1,7 +1,7 @@
 import { clearPendingCall } from './calls';
 import type { StoreContext } from './context';
 import { parseResourceMember } from './keys';
-import type { ResourceKind } from './types';
+import type { ResourceKind } from '../model/resource';
 
 /** The pending marks every write sets: what a crash between "stored" and "queued" would otherwise lose. */
 export class PendingMarks {

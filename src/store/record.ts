@@ -1,4 +1,4 @@
-import type { ResourceKind, ScimDocument, StoredResource } from './types';
+import type { ResourceKind, ScimDocument, StoredResource } from '../model/resource';
 
 /** The hash fields of a resource record, in the order `decodeRecord` expects them from HMGET. */
 export const RECORD_FIELDS = ['version', 'created', 'lastModified', 'doc', 'fields'] as const;

@@ -2,32 +2,15 @@ import type { Cluster, Redis } from 'ioredis';
 import { AppliedMembers } from './applied-members';
 import type { MemberSettlement } from './calls';
 import { callerMutation, guarded } from './errors';
-import { MemberDisplays } from './member-displays';
 import { GroupRecords } from './groups';
 import { StoreKeys } from './keys';
 import { PendingMarks } from './pending';
 import type { StoredRecord } from './record';
 import { registerScripts } from './scripts';
 import { SyncRecords } from './sync';
-import type {
-  DesiredStore,
-  GroupIndexFields,
-  GroupMutation,
-  MembershipChange,
-  MembershipResult,
-  MemberState,
-  Page,
-  PermanentFailures,
-  Precondition,
-  ResourceKind,
-  ScanPage,
-  ScimDocument,
-  StoredResource,
-  SyncStatus,
-  UserIndexFields,
-  UserLookup,
-  UserMutation,
-} from './types';
+import type { DesiredStore, GroupMutation, MembershipResult, MemberState, Page, PermanentFailures, Precondition, ScanPage, UserLookup, UserMutation } from './types';
+import type { SyncStatus } from '../model/sync';
+import type { GroupIndexFields, MembershipChange, ResourceKind, ScimDocument, StoredResource, UserIndexFields } from '../model/resource';
 import { UserRecords } from './users';
 
 const resourceOf = <F>(record: StoredRecord<F> | null): StoredResource | null => record?.resource ?? null;
@@ -41,7 +24,6 @@ export class RedisStore implements DesiredStore {
   private readonly groups: GroupRecords;
   private readonly sync: SyncRecords;
   private readonly marks: PendingMarks;
-  private readonly displays: MemberDisplays;
   private readonly applied: AppliedMembers;
 
   constructor(redis: Redis | Cluster, prefix: string) {
@@ -50,7 +32,6 @@ export class RedisStore implements DesiredStore {
     this.groups = new GroupRecords(ctx);
     this.sync = new SyncRecords(ctx);
     this.marks = new PendingMarks(ctx);
-    this.displays = new MemberDisplays(ctx);
     this.applied = new AppliedMembers(ctx);
   }
 
@@ -144,7 +125,7 @@ export class RedisStore implements DesiredStore {
   }
 
   memberDisplays(groupId: string, memberIds: string[]): Promise<(string | null)[]> {
-    return guarded(() => this.displays.read(groupId, memberIds));
+    return guarded(() => this.groups.memberDisplays(groupId, memberIds));
   }
 
   isMember(groupId: string, userId: string): Promise<boolean> {

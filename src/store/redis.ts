@@ -2,7 +2,24 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 
+/**
+ * The roles a process's Redis connections play, each with its own behaviour while Redis is away (see
+ * purposeOptions). A bridge opens one connection per role, in openRedisConnections, and nowhere else:
+ * - 'store' fails fast. It carries what answers a request or a probe: the desired store, the admin API's view of
+ *   the queues and of the last resync, readiness, the pending sweep and the Coder pacer.
+ * - 'bullmq' waits through a reconnect. It carries the reconcile producer (which races its calls with a timeout
+ *   of its own), the BullMQ workers, the reconcilers' claim index and the resync worker's records.
+ * - The blocking role: every BullMQ Worker opens its own blocking connection (BZPOPMIN) as a duplicate of its
+ *   'bullmq' connection, so a waiting worker never holds up another command.
+ */
 export type RedisPurpose = 'store' | 'bullmq';
+
+export interface RedisConnections {
+  store: Redis | Cluster;
+  queue: Redis | Cluster;
+  /** Ends both connections (in-flight commands are answered first). */
+  quit(): Promise<void>;
+}
 
 /** A client on the HTTP path gives up on a command after this long rather than hold a SCIM request. */
 export const STORE_COMMAND_TIMEOUT_MS = 2_000;
@@ -60,6 +77,19 @@ export function createRedis(cfg: Config['redis'], purpose: RedisPurpose, logger?
   return client;
 }
 
+/** The process's connections, one per role (see RedisPurpose). */
+export function openRedisConnections(cfg: Config['redis'], logger: Logger): RedisConnections {
+  const store = createRedis(cfg, 'store', logger);
+  const queue = createRedis(cfg, 'bullmq', logger);
+  return {
+    store,
+    queue,
+    quit: async () => {
+      await Promise.all([store.quit().catch(() => undefined), queue.quit().catch(() => undefined)]);
+    },
+  };
+}
+
 /** Resolves true once the client is connected, false when `timeoutMs` passed first. */
 export function readyWithin(client: Redis | Cluster, timeoutMs: number): Promise<boolean> {
   if (client.status === 'ready') return Promise.resolve(true);
@@ -70,4 +100,15 @@ export function readyWithin(client: Redis | Cluster, timeoutMs: number): Promise
       resolve(true);
     });
   });
+}
+
+/** Redis URL without its password, for log lines. */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(invalid url)';
+  }
 }

@@ -1,8 +1,9 @@
 import type { StoreContext } from './context';
-import { canNameRecord } from './keys';
-import { execPipeline } from './pipeline';
+import { canNameRecord } from '../model/resource';
+import { execPipeline } from './context';
 import { decodeRecord, RECORD_FIELDS, type StoredRecord } from './record';
-import type { Page, ResourceKind } from './types';
+import type { Page } from './types';
+import type { ResourceKind } from '../model/resource';
 
 /** Reads that users and groups share: records by id, pages in creation order, counts. */
 export class ResourceReader<Fields> {

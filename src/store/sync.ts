@@ -1,7 +1,9 @@
 import type { StoreContext } from './context';
 import { parseResourceMember, resourceMember } from './keys';
-import { execPipeline } from './pipeline';
-import type { PermanentFailures, ResourceKind, SyncError, SyncStatus } from './types';
+import { execPipeline } from './context';
+import type { PermanentFailures } from './types';
+import type { SyncError, SyncStatus } from '../model/sync';
+import type { ResourceKind } from '../model/resource';
 
 type FailedStatus = SyncStatus<unknown> & { lastError: SyncError };
 

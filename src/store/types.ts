@@ -1,4 +1,6 @@
 import type { MemberSettlement } from './calls';
+import type { GroupIndexFields, MembershipChange, ResourceKind, ScimDocument, StoredResource, UserIndexFields } from '../model/resource';
+import type { SyncError, SyncStatus } from '../model/sync';
 
 /**
  * The desired-state store: what the IdP asked for, kept in Redis.
@@ -9,97 +11,12 @@ import type { MemberSettlement } from './calls';
  * reconciliation in the same atomic step.
  */
 
-export type ResourceKind = 'user' | 'group';
-
-/** A SCIM resource as JSON (validated and normalised by the SCIM layer). */
-export type ScimDocument = Record<string, unknown> & { id: string };
-
-export interface StoredResource {
-  kind: ResourceKind;
-  id: string;
-  version: number;
-  /** Milliseconds since the epoch, as meta.created / meta.lastModified render them. */
-  created: number;
-  lastModified: number;
-  doc: ScimDocument;
-}
-
-/** A member reference as SCIM renders it. */
-export interface MemberRef {
-  value: string;
-  display?: string;
-}
-
-/** The indexed attributes of a user: what IdPs filter on. */
-export interface UserIndexFields {
-  userName: string;
-  externalId?: string;
-  emails: string[];
-  displayName?: string;
-}
-
 export type UserLookup = 'userName' | 'externalId' | 'email' | 'displayName' | 'userNamePrefix';
-
-export interface GroupIndexFields {
-  displayName: string;
-  externalId?: string;
-}
 
 export interface Page {
   /** Ids in stable (creation) order. */
   ids: string[];
   total: number;
-}
-
-/** Why the last reconcile of a resource failed. */
-export interface SyncError {
-  /** 'coder_http' (Coder answered an error), 'unappliable' (Coder's API cannot express the change), 'unlicensed', 'network'. */
-  code: string;
-  message: string;
-  coderStatus?: number;
-  permanent: boolean;
-  at: number;
-  /** The desired version the failure is about: a newer desired version clears a permanent failure. */
-  version: number;
-}
-
-/** What was last applied to Coder for a user: the worker plans against this on the hot path. */
-export interface AppliedUser {
-  coderId: string;
-  username: string;
-  email: string;
-  name: string;
-  status: 'active' | 'dormant' | 'suspended';
-  /** The organization the user was made a member of. */
-  orgMember: boolean;
-}
-
-export interface AppliedGroup {
-  coderId: string;
-  name: string;
-  displayName: string;
-  /**
-   * The group's applied-members hash (StoreKeys.appliedMembers) holds exactly the members applied to Coder, so a
-   * member change is applied from the store's record of changes. Anything else is reconciled with a full diff.
-   */
-  membersTracked?: boolean;
-  /**
-   * Coder user ids of the members, as written whole by earlier versions of the bridge and by a resync that records
-   * Coder's real state. Never written with `membersTracked`.
-   */
-  memberCoderIds?: string[];
-}
-
-export interface SyncStatus<Applied> {
-  applied?: Applied;
-  /** Desired version that `applied` corresponds to. */
-  appliedVersion?: number;
-  lastSuccessAt?: number;
-  lastError?: SyncError;
-  /** Set when the desired resource was deleted and Coder still holds it (a tombstone). */
-  deleted?: boolean;
-  /** Free-form notes shown by the admin API (e.g. "email change not appliable"). */
-  notes?: string[];
 }
 
 /** One page of a cursor scan (SCAN family): `cursor` '0' when the scan is complete. */
@@ -137,15 +54,6 @@ export class StoreError extends Error {
 }
 
 /** The outcome of a write: the new state, for the SCIM response. */
-export interface MembershipChange {
-  add?: string[];
-  remove?: string[];
-  /** Replace the whole member set (PUT, or PATCH replace of `members`). */
-  replace?: string[];
-  /** Display names the client sent with added or replacing members, by member id: echoed as members[].display. */
-  displays?: Record<string, string>;
-}
-
 export interface MembershipResult {
   version: number;
   lastModified: number;

@@ -3,7 +3,8 @@ import type { StoreContext } from './context';
 import { indexDelta, lexDelta, type IndexKeys, type StoreKeys } from './keys';
 import { CONFLICT, retryOnConflict, scriptOutcome } from './optimistic';
 import type { ResourceReader } from './resources';
-import { StoreError, type ResourceKind, type ScimDocument, type StoredResource } from './types';
+import { StoreError } from './types';
+import { type ResourceKind, type ScimDocument, type StoredResource } from '../model/resource';
 
 /**
  * Optimistic read-modify-write of a user or group record and its index entries, shared by both: read, let

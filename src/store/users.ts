@@ -3,11 +3,12 @@ import type { StoreContext } from './context';
 import { indexDelta, lexDelta, NO_INDEX_KEYS, userIndexKeys } from './keys';
 import { CONFLICT, retryOnConflict, scriptOutcome } from './optimistic';
 import { backfillUserIndexes } from './index-backfill';
-import { execPipeline } from './pipeline';
+import { execPipeline } from './context';
 import { decodeRecord, RECORD_FIELDS } from './record';
 import { ResourceReader } from './resources';
 import { updateRecord } from './update';
-import { StoreError, type Precondition, type ScimDocument, type StoredResource, type UserIndexFields, type UserLookup, type UserMutation } from './types';
+import { StoreError, type Precondition, type UserLookup, type UserMutation } from './types';
+import { type ScimDocument, type StoredResource, type UserIndexFields } from '../model/resource';
 
 /** A byte no UTF-8 text holds: the upper end of a ZRANGEBYLEX over every member that starts with a prefix. */
 const LEX_MAX = Buffer.from([0xff]);

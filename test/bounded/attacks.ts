@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { request } from 'undici';
-import { MAX_ATTRIBUTE_NAMES, MAX_EMAIL_LENGTH, MAX_MULTI_VALUED_ENTRIES, MAX_NAME_LENGTH, MAX_PATCH_OPERATIONS, MAX_STRING_LENGTH } from '../../src/scim/limits';
+import { MAX_ATTRIBUTE_NAMES, MAX_MULTI_VALUED_ENTRIES, MAX_NAME_LENGTH, MAX_PATCH_OPERATIONS, MAX_STRING_LENGTH } from '../../src/scim/limits';
+import { MAX_EMAIL_LENGTH } from '../../src/model/email';
 import { StoreKeys } from '../../src/store/keys';
 
 /**

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { seedUsers } from '../../bench/seed';
-import { MAX_ATTRIBUTE_NAMES, MAX_EMAIL_LENGTH, MAX_MULTI_VALUED_ENTRIES, MAX_NAME_LENGTH, MAX_PATCH_OPERATIONS, MAX_STRING_LENGTH } from '../../src/scim/limits';
-import { coderEmail, isEmail } from '../../src/scim/user';
+import { MAX_ATTRIBUTE_NAMES, MAX_MULTI_VALUED_ENTRIES, MAX_NAME_LENGTH, MAX_PATCH_OPERATIONS, MAX_STRING_LENGTH } from '../../src/scim/limits';
+import { MAX_EMAIL_LENGTH } from '../../src/model/email';
+import { coderEmail, isEmail } from '../../src/model/email';
 import { StoreKeys } from '../../src/store/keys';
 import { startScimServer, type ScimServer } from '../integration/scim-harness';
 import {

@@ -10,8 +10,9 @@ import { RECONCILE_QUEUE } from '../../src/queue/jobs';
 import { RESYNC_QUEUE } from '../../src/queue/resync-queue';
 import { mapGroup, mapUser } from '../../src/reconcile/mapping';
 import { RedisStore } from '../../src/store/redis-store';
-import type { AppliedUser } from '../../src/store/types';
+import type { AppliedUser } from '../../src/model/sync';
 import { startCoderSim, type CoderSim, type CoderSimOptions } from '../coder-sim';
+import { CODER_RATE_WINDOW_MS } from '../coder-sim/ratelimit';
 import { REDIS_URL } from '../redis';
 
 /**
@@ -110,6 +111,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     RESYNC_INTERVAL: '0',
     // Tell the bridge the simulator's real limit, as an operator would (0: the simulator has none).
     CODER_API_RATE_LIMIT: String(options.sim?.rateLimitPerMinute ?? 0),
+    CODER_API_RATE_WINDOW: `${options.sim?.rateLimitWindowMs ?? CODER_RATE_WINDOW_MS}ms`,
     WORKER_CONCURRENCY: '8',
     LOG_LEVEL: 'silent',
     ...(typeof options.env === 'function' ? options.env(sim) : options.env),

@@ -1,22 +1,20 @@
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
-import express from 'express';
 import { createAdminRouter } from '../../src/http/admin';
 import { ResyncQueue } from '../../src/queue/resync-queue';
 import { LastResyncRecord } from '../../src/queue/resync-record';
-import type { SyncError } from '../../src/store/types';
+import type { SyncError } from '../../src/model/sync';
+import { strongToken } from '../fixtures/tokens';
+import { startScimServer, type ScimServer } from './scim-harness';
 import { deleteTestKeys, openTestStore } from './store-fixtures';
 
-/** GET /admin/status on a store that manages 10,000 resources, three of them failing permanently. */
+/** GET /admin/status, served by the app as the bridge composes it, on a store that manages 10,000 resources, three of them failing permanently. */
 
 const MANAGED = 10_000;
 const t = openTestStore();
 const reconcileQueue = new Queue('reconcile', { connection: t.redis, prefix: t.prefix });
 const resyncQueue = new ResyncQueue(t.redis, t.prefix);
-let server: Server;
-let origin: string;
+const ADMIN_TOKEN = strongToken('admin');
+let server: ScimServer;
 
 const failure = (at: number): SyncError => ({ code: 'coder_http', message: 'Coder said no', coderStatus: 400, permanent: true, at, version: 1 });
 const failing = new Map([
@@ -30,15 +28,12 @@ beforeAll(async () => {
     await Promise.all(ids.slice(i, i + 1_000).map((id) => t.store.setSync('user', id, failing.has(id) ? { lastError: failing.get(id) } : { applied: { coderId: `c-${id}` } })));
   }
   await t.store.setSync('group', 'group-1', { lastError: failure(3) });
-  const app = express();
-  app.use('/admin', createAdminRouter({ store: t.store, resyncQueue, reconcileQueue, lastResync: new LastResyncRecord(t.redis, t.prefix) }));
-  server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const admin = createAdminRouter({ store: t.store, resyncQueue, reconcileQueue, lastResync: new LastResyncRecord(t.redis, t.prefix) });
+  server = await startScimServer({ adminToken: ADMIN_TOKEN, admin });
 }, 60_000);
 
 afterAll(async () => {
-  server.close();
+  await server.close();
   await Promise.all([reconcileQueue.close(), resyncQueue.queue.close()]);
   await deleteTestKeys(t.redis, t.prefix);
   t.redis.disconnect();
@@ -51,8 +46,8 @@ test('reads the sync statuses of the failures only, not of every managed resourc
   const get = jest.spyOn(t.redis, 'get');
   const mget = jest.spyOn(t.redis, 'mget');
 
-  const response = await fetch(`${origin}/admin/status`);
-  const body = (await response.json()) as { failureCounts: unknown; failures: unknown };
+  const response = await server.call('GET', '/admin/status', { token: ADMIN_TOKEN });
+  const body = response.body as { failureCounts: unknown; failures: unknown };
 
   for (const [key] of get.mock.calls) if (isSyncKey(key)) syncKeysRead.push(key as string);
   for (const [keys] of mget.mock.calls) syncKeysRead.push(...(keys as unknown as string[]).filter(isSyncKey));

@@ -1,5 +1,7 @@
 import { startCoderSim, type CoderSim } from '../coder-sim';
-import { CoderApiError, CoderClient, type User } from '../../src/coder';
+import { CoderClient } from '../../src/coder/client';
+import { CoderApiError } from '../../src/coder/errors';
+import type { User } from '../../src/coder/types';
 
 /** The client against the Coder simulator: the calls the reconciler makes, end to end over HTTP. */
 let sim: CoderSim;

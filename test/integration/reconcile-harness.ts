@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { CoderClient } from '../../src/coder';
+import { CoderClient } from '../../src/coder/client';
 import { createLogger } from '../../src/log';
 import { tokenUserIdOf, type AdoptionPolicy } from '../../src/reconcile/adoption';
-import { parseAdoptGroups } from '../../src/reconcile/adoption-rules';
+import { parseAdoptGroups } from '../../src/model/adopt-groups';
 import { GroupReconciler } from '../../src/reconcile/group-reconciler';
-import { groupsLicensed } from '../../src/reconcile/licence';
+import { groupsLicensed } from '../../src/coder/licence';
 import type { AppliedGroupState, AppliedUserState, PlanContext } from '../../src/reconcile/plan';
 import type { FollowUpQueue } from '../../src/reconcile/reconcile-resource';
 import { UserReconciler } from '../../src/reconcile/user-reconciler';
 import { ClaimIndex } from '../../src/store/claims';
-import type { ResourceKind, ScimDocument, StoredResource, SyncStatus } from '../../src/store/types';
+import type { SyncStatus } from '../../src/model/sync';
+import type { ResourceKind, ScimDocument, StoredResource } from '../../src/model/resource';
 import { startCoderSim, type CoderSim } from '../coder-sim';
 import { deleteTestKeys, openTestStore, type TestStore } from './store-fixtures';
 

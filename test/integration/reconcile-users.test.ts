@@ -1,4 +1,4 @@
-import { ADOPT_NO_GROUPS } from '../../src/reconcile/adoption-rules';
+import { parseAdoptGroups } from '../../src/model/adopt-groups';
 import { UserReconciler } from '../../src/reconcile/user-reconciler';
 import { callsDuring, openReconcileHarness, type ReconcileHarness } from './reconcile-harness';
 
@@ -257,7 +257,7 @@ describe('adoption rules', () => {
       queue: h.queue,
       coder: h.coder,
       ctx: h.ctx,
-      adoption: { tokenUserId: async () => tokenUser.id, groups: ADOPT_NO_GROUPS },
+      adoption: { tokenUserId: async () => tokenUser.id, groups: parseAdoptGroups(undefined) },
     });
     const stored = await h.addUser('bridge-bot', { active: false });
     expect((await users.reconcile(stored.doc.id)).outcome).toBe('failed');

@@ -2,19 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CoderClient } from '../../src/coder';
+import { CoderClient } from '../../src/coder/client';
 import { createLogger } from '../../src/log';
 import { createMetrics, type Metrics } from '../../src/metrics';
 import { RECONCILE_QUEUE, type ReconcileJobData } from '../../src/queue/jobs';
 import { ReconcileProducer } from '../../src/queue/producer';
 import { startReconcileWorker } from '../../src/queue/worker';
 import { tokenUserIdOf } from '../../src/reconcile/adoption';
-import { ADOPT_NO_GROUPS } from '../../src/reconcile/adoption-rules';
+import { parseAdoptGroups } from '../../src/model/adopt-groups';
 import { GroupReconciler } from '../../src/reconcile/group-reconciler';
 import type { AppliedGroupState, AppliedUserState, PlanContext } from '../../src/reconcile/plan';
 import { UserReconciler } from '../../src/reconcile/user-reconciler';
 import { ClaimIndex } from '../../src/store/claims';
-import type { ScimDocument } from '../../src/store/types';
+import type { ScimDocument } from '../../src/model/resource';
 import { startCoderSim, type CoderSim } from '../coder-sim';
 import { deleteTestKeys, openTestStore, type TestStore } from './store-fixtures';
 import { testRedis } from '../redis';
@@ -68,7 +68,7 @@ function start(): void {
   const { store } = t;
   const claims = new ClaimIndex(t.redis, t.prefix);
   const ctx: PlanContext = { deletePolicy: 'suspend', loginType: 'oidc', orgId: sim.defaultOrgId };
-  const deps = { store, claims, queue: producer, coder, ctx, adoption: { tokenUserId: tokenUserIdOf(coder), groups: ADOPT_NO_GROUPS } };
+  const deps = { store, claims, queue: producer, coder, ctx, adoption: { tokenUserId: tokenUserIdOf(coder), groups: parseAdoptGroups(undefined) } };
   const logStream = new Writable({
     write(chunk: Buffer, _encoding, done) {
       lines.push(JSON.parse(chunk.toString()) as LogLine);

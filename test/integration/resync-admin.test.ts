@@ -1,17 +1,16 @@
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
 import { createAdminRouter } from '../../src/http/admin';
 import { createQueueMetricsRefresher } from '../../src/queue/queue-metrics';
-import type { SyncError } from '../../src/store/types';
+import type { SyncError } from '../../src/model/sync';
+import { strongToken } from '../fixtures/tokens';
 import { openResyncHarness, type ResyncHarness } from './resync-harness';
+import { startScimServer, type ScimServer } from './scim-harness';
 
-/** The admin router on a bare express app, over real Redis, the simulator and the real workers. */
+/** The admin API as the bridge serves it (the app, its body parser and the admin token), over real Redis, the simulator and the real workers. */
+
+const ADMIN_TOKEN = strongToken('admin');
 
 let h: ResyncHarness;
-let server: Server;
-let origin: string;
+let server: ScimServer;
 let alice: string;
 let engineering: string;
 
@@ -21,12 +20,8 @@ interface Reply {
 }
 
 async function call(method: string, path: string, body?: unknown, raw?: string): Promise<Reply> {
-  const response = await fetch(`${origin}/admin${path}`, {
-    method,
-    headers: body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {},
-    body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
-  });
-  return { status: response.status, body: await response.json() };
+  const reply = await server.call(method, `/admin${path}`, { token: ADMIN_TOKEN, body, raw });
+  return { status: reply.status, body: reply.body };
 }
 
 function permanentError(version: number): SyncError {
@@ -40,15 +35,12 @@ beforeEach(async () => {
   await h.settle();
   engineering = await h.addGroup('Engineering', [alice]);
   await h.settle();
-  const app = express();
-  app.use('/admin', createAdminRouter({ store: h.store, resyncQueue: h.resyncQueue, reconcileQueue: h.reconcileQueue, lastResync: h.lastResync }));
-  server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const admin = createAdminRouter({ store: h.store, resyncQueue: h.resyncQueue, reconcileQueue: h.reconcileQueue, lastResync: h.lastResync });
+  server = await startScimServer({ adminToken: ADMIN_TOKEN, admin });
 });
 
 afterEach(async () => {
-  server.close();
+  await server.close();
   await h.close();
 });
 
@@ -65,9 +57,10 @@ describe('POST /resync', () => {
     expect(reply.body.message).toMatch(message);
   });
 
-  test('malformed JSON is a 400 in the admin error shape', async () => {
+  test('malformed JSON is a 400 from the body parser the app runs before the admin router', async () => {
     const reply = await call('POST', '/resync', undefined, '{"dryRun": tru');
-    expect(reply).toEqual({ status: 400, body: { error: 'invalid_request', message: 'the request body is not valid JSON' } });
+    expect(reply).toEqual({ status: 400, body: expect.objectContaining({ status: '400', scimType: 'invalidSyntax', detail: 'The request body is not valid JSON' }) });
+    expect(await h.resyncQueue.queue.getJobCounts()).toEqual(expect.objectContaining({ waiting: 0, active: 0 }));
   });
 
   test('a resource the bridge does not know is a 404', async () => {

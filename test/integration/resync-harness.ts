@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CoderClient } from '../../src/coder';
+import { CoderClient } from '../../src/coder/client';
 import { createLogger } from '../../src/log';
 import { createMetrics, type Metrics } from '../../src/metrics';
 import { RECONCILE_QUEUE, type ReconcileJobData } from '../../src/queue/jobs';
@@ -11,13 +11,14 @@ import { ResyncQueue, type ResyncJobView } from '../../src/queue/resync-queue';
 import { startResyncWorker } from '../../src/queue/resync-worker';
 import { startReconcileWorker } from '../../src/queue/worker';
 import { tokenUserIdOf } from '../../src/reconcile/adoption';
-import { ADOPT_NO_GROUPS } from '../../src/reconcile/adoption-rules';
+import { parseAdoptGroups } from '../../src/model/adopt-groups';
 import { GroupReconciler } from '../../src/reconcile/group-reconciler';
 import type { AppliedGroupState, AppliedUserState, PlanContext } from '../../src/reconcile/plan';
 import type { ResyncReport } from '../../src/reconcile/resync';
 import { UserReconciler } from '../../src/reconcile/user-reconciler';
 import { ClaimIndex } from '../../src/store/claims';
-import type { ScimDocument, SyncStatus } from '../../src/store/types';
+import type { SyncStatus } from '../../src/model/sync';
+import type { ScimDocument } from '../../src/model/resource';
 import { startCoderSim, type CoderSim } from '../coder-sim';
 import { testRedis } from '../redis';
 import { waitFor } from '../wait-for';
@@ -102,7 +103,7 @@ export async function openResyncHarness(): Promise<ResyncHarness> {
     ctx,
     startReconcileWorker() {
       const claims = new ClaimIndex(redis, prefix);
-      const deps = { store, claims, queue: producer, coder, ctx, adoption: { tokenUserId: tokenUserIdOf(coder), groups: ADOPT_NO_GROUPS } };
+      const deps = { store, claims, queue: producer, coder, ctx, adoption: { tokenUserId: tokenUserIdOf(coder), groups: parseAdoptGroups(undefined) } };
       workers.push(
         startReconcileWorker({
           connection: bullmq,

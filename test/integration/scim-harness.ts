@@ -17,7 +17,7 @@ import { RECONCILE_QUEUE, reconcileJobId } from '../../src/queue/jobs';
 import { ReconcileProducer } from '../../src/queue/producer';
 import { RedisStore } from '../../src/store/redis-store';
 import { createRedis } from '../../src/store/redis';
-import type { ResourceKind } from '../../src/store/types';
+import type { ResourceKind } from '../../src/model/resource';
 import { strongToken } from '../fixtures/tokens';
 import { REDIS_URL } from '../redis';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { groupIndexKeys, StoreKeys, userIndexKeys } from '../../src/store/keys';
 import { RedisStore } from '../../src/store/redis-store';
-import type { GroupIndexFields, ScimDocument, UserIndexFields } from '../../src/store/types';
+import type { GroupIndexFields, ScimDocument, UserIndexFields } from '../../src/model/resource';
 import { testRedis } from '../redis';
 
 /** A store on the shared test Redis under a prefix of its own, and the means to remove exactly its keys. */

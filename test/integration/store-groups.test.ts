@@ -1,4 +1,4 @@
-import type { StoredResource } from '../../src/store/types';
+import type { StoredResource } from '../../src/model/resource';
 import { deleteTestKeys, expectConsistent, groupDoc, openTestStore, userDoc } from './store-fixtures';
 
 const t = openTestStore();

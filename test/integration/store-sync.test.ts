@@ -1,5 +1,5 @@
 import { ClaimIndex } from '../../src/store/claims';
-import type { SyncError } from '../../src/store/types';
+import type { SyncError } from '../../src/model/sync';
 import { deleteTestKeys, openTestStore } from './store-fixtures';
 
 const t = openTestStore();

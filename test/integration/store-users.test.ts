@@ -1,5 +1,6 @@
 import { RedisStore } from '../../src/store/redis-store';
-import { StoreError, type StoredResource, type UserIndexFields } from '../../src/store/types';
+import { StoreError } from '../../src/store/types';
+import { type StoredResource, type UserIndexFields } from '../../src/model/resource';
 import { deleteTestKeys, expectConsistent, openTestStore, userDoc } from './store-fixtures';
 
 const t = openTestStore();

@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RECONCILE_QUEUE } from '../../src/queue/jobs';
-import type { AppliedUser } from '../../src/store/types';
+import type { AppliedUser } from '../../src/model/sync';
 import { spawnBridge, type BridgeProcess } from '../e2e/bridge-process';
 import { oktaUser, startE2E, type E2E } from '../e2e/harness';
 import { testRedis } from '../redis';

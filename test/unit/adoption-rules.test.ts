@@ -1,5 +1,6 @@
 import type { Group, User } from '../../src/coder/types';
-import { compareEmails, groupAdoption, parseAdoptGroups, privilegeOf, userAdoption } from '../../src/reconcile/adoption-rules';
+import { compareEmails, groupAdoption, privilegeOf, userAdoption } from '../../src/reconcile/adoption-rules';
+import { parseAdoptGroups } from '../../src/model/adopt-groups';
 
 const TOKEN_USER = 'c-token';
 const role = (name: string) => ({ name, display_name: name });

@@ -1,17 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  CoderApiError,
-  CoderClient,
-  CoderNetworkError,
-  backoffDelay,
-  emailSearchTerm,
-  isRateLimited,
-  isTransient,
-  parseRetryAfter,
-  type CallInfo,
-  type User,
-} from '../../src/coder';
+import { CoderClient, emailSearchTerm } from '../../src/coder/client';
+import { CoderApiError, CoderNetworkError, isRateLimited, isTransient } from '../../src/coder/errors';
+import { parseRetryAfter, type CallInfo } from '../../src/coder/transport';
+import type { User } from '../../src/coder/types';
+import { backoffDelay } from '../../src/model/backoff';
 
 /** A canned Coder: each test installs a handler; every request is recorded. */
 interface Recorded {

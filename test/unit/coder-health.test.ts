@@ -1,5 +1,6 @@
 import { CoderApiError } from '../../src/coder/errors';
-import { CoderHealth, type CoderHealthSnapshot } from '../../src/coder/health';
+import { CoderHealth } from '../../src/coder/health';
+import { type CoderHealthSnapshot } from '../../src/model/sync';
 
 /** coder_up and coder_auth_failing, learnt from the calls the process makes. */
 

@@ -28,6 +28,7 @@ describe('loadConfig', () => {
     expect(config.resyncIntervalMs).toBe(3_600_000);
     expect(config.workerConcurrency).toBe(4);
     expect(config.workerLockMs).toBe(10_000);
+    expect(config.coder.rateLimitWindowMs).toBe(60_000);
     expect(config.adminToken).toBeUndefined();
   });
 

@@ -10,7 +10,7 @@ import {
   usernameFor,
   withSuffix,
 } from '../../src/reconcile/mapping';
-import type { ScimDocument } from '../../src/store/types';
+import type { ScimDocument } from '../../src/model/resource';
 
 const CODER_NAME = /^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/;
 

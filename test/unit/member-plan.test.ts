@@ -1,6 +1,7 @@
 import { emptyMemberPlan, memberBatches, planMemberChanges } from '../../src/reconcile/member-plan';
 import type { AppliedUserState } from '../../src/reconcile/plan';
-import type { MemberState, SyncStatus } from '../../src/store/types';
+import type { MemberState } from '../../src/store/types';
+import type { SyncStatus } from '../../src/model/sync';
 
 function landed(coderId: string, extra: Partial<SyncStatus<AppliedUserState>> = {}): SyncStatus<AppliedUserState> {
   return { applied: { coderId, username: coderId, email: `${coderId}@x.io`, name: '', status: 'active', orgMember: true }, ...extra };

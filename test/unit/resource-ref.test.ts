@@ -1,4 +1,4 @@
-import { formatResourceRef, kindOfType, parseResourceRef } from '../../src/reconcile/resource-ref';
+import { formatResourceRef, kindOfType, parseResourceRef } from '../../src/model/resource-ref';
 
 describe('resource references ("Users/<id>", "Groups/<id>")', () => {
   test.each([

@@ -1,6 +1,8 @@
 import { parseGroupInput, validateGroup } from '../../src/scim/group';
-import { applyUserPatch, planGroupPatch } from '../../src/scim/patch';
-import { coderEmail, parseUserInput } from '../../src/scim/user';
+import { planGroupPatch } from '../../src/scim/group-patch';
+import { applyUserPatch } from '../../src/scim/user-patch';
+import { parseUserInput } from '../../src/scim/user';
+import { coderEmail } from '../../src/model/email';
 import { foldUserName } from '../../src/store/keys';
 import { patchOp, scimErrorOf } from './scim-helpers';
 

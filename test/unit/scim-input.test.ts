@@ -1,7 +1,8 @@
 import { scimErrorBody } from '../../src/scim/errors';
 import { parseGroupInput } from '../../src/scim/group';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from '../../src/scim/urns';
-import { coderEmail, parseUserInput } from '../../src/scim/user';
+import { parseUserInput } from '../../src/scim/user';
+import { coderEmail } from '../../src/model/email';
 import { microsecondsPerCall, scimErrorOf } from './scim-helpers';
 
 const oktaCreate = {

@@ -1,4 +1,5 @@
-import { applyUserPatch, planGroupPatch } from '../../src/scim/patch';
+import { planGroupPatch } from '../../src/scim/group-patch';
+import { applyUserPatch } from '../../src/scim/user-patch';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from '../../src/scim/urns';
 import { parseUserInput } from '../../src/scim/user';
 import { patchOp, scimErrorOf } from './scim-helpers';

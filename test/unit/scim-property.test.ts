@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { ScimError } from '../../src/scim/errors';
 import { compileFilter } from '../../src/scim/filter';
-import { applyUserPatch, planGroupPatch } from '../../src/scim/patch';
+import { planGroupPatch } from '../../src/scim/group-patch';
+import { applyUserPatch } from '../../src/scim/user-patch';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA } from '../../src/scim/urns';
 import { parseUserInput } from '../../src/scim/user';
 import { patchOp } from './scim-helpers';

@@ -2,7 +2,7 @@ import { resourceTypes, schemas, serviceProviderConfig } from '../../src/scim/di
 import { project } from '../../src/scim/projection';
 import { renderGroup, renderUser } from '../../src/scim/render';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from '../../src/scim/urns';
-import type { StoredResource } from '../../src/store/types';
+import type { StoredResource } from '../../src/model/resource';
 import { scimErrorOf } from './scim-helpers';
 
 const BASE = 'https://bridge.example/scim/v2/';

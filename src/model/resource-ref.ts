@@ -1,4 +1,4 @@
-import type { ResourceKind } from '../store/types';
+import type { ResourceKind } from './resource';
 
 /** How the admin API and resync reports name a resource: the SCIM endpoint name, as operators know it. */
 export type ResourceType = 'Users' | 'Groups';

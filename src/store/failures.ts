@@ -1,5 +1,7 @@
-import type { DesiredStore, ResourceKind, SyncError } from '../store/types';
-import { resourceTypeOf, type ResourceType } from './resource-ref';
+import type { DesiredStore } from './types';
+import type { SyncError } from '../model/sync';
+import type { ResourceKind } from '../model/resource';
+import { resourceTypeOf, type ResourceType } from '../model/resource-ref';
 
 export interface PermanentFailure {
   type: ResourceType;

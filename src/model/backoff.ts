@@ -13,15 +13,3 @@ export function backoffDelay(attempt: number, { baseMs, capMs }: BackoffOptions,
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt));
   return Math.floor(random() * ceiling);
 }
-
-/**
- * Retry-After header (delay-seconds or an HTTP-date) -> milliseconds from `nowMs`; undefined when absent or unreadable.
- */
-export function parseRetryAfter(header: string | undefined, nowMs: number = Date.now()): number | undefined {
-  if (header === undefined) return undefined;
-  const text = header.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1_000;
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - nowMs);
-}

@@ -1,4 +1,4 @@
-import type { CoderClient } from '../coder/client';
+import type { CoderClient } from './client';
 import type { Logger } from '../log';
 
 /** Coder gates every group route behind this feature (Premium). */
