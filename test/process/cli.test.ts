@@ -12,11 +12,12 @@ import { waitFor } from '../wait-for';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '..', '..');
-const TSX = resolve(ROOT, 'node_modules', '.bin', 'tsx');
+/** The CLI as a process of its own, TypeScript loaded by tsx in that process (the tsx binary would add a second one). */
+const CLI = ['--require', 'tsx/cjs', 'src/main.ts'];
 
 async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(TSX, ['src/main.ts', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const failed = err as { code: number; stdout: string; stderr: string };
@@ -111,7 +112,7 @@ test('policy check: exit 0 for the shipped example without any configuration, 1 
 
 test('log lines written asynchronously are all flushed when the process exits on SIGTERM', async () => {
   const prefix = `cli-flush-${randomUUID()}`;
-  const child = spawn(TSX, ['src/main.ts', 'serve'], {
+  const child = spawn(process.execPath, [...CLI, 'serve'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...baseEnv(), PORT: '0', HOST: '127.0.0.1', REDIS_PREFIX: prefix },
   });
