@@ -13,7 +13,7 @@ import { startBridge, type Bridge } from '../src/bridge';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/log';
 import { startCoderSim } from '../test/coder-sim';
-import { deleteKeys } from '../test/e2e/harness';
+import { deleteTestKeys } from '../test/redis';
 import { startOwnRedis, type OwnRedis } from '../test/e2e/redis-server';
 import { describeChanges, snapshot, type CoderSnapshot } from './demo/coder-changes';
 
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     await bridge.close();
     if (!ownRedis) {
       const redis = new Redis(redisUrl);
-      await deleteKeys(redis, prefix);
+      await deleteTestKeys(redis, prefix);
       redis.disconnect();
     }
     await sim.close();

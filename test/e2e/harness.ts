@@ -13,7 +13,7 @@ import { RedisStore } from '../../src/store/redis-store';
 import type { AppliedUser } from '../../src/model/sync';
 import { startCoderSim, type CoderSim, type CoderSimOptions } from '../coder-sim';
 import { CODER_RATE_WINDOW_MS } from '../coder-sim/ratelimit';
-import { REDIS_URL } from '../redis';
+import { deleteTestKeys, REDIS_URL } from '../redis';
 
 /**
  * End-to-end harness: the Coder simulator, and the real bridge (HTTP, Redis, workers) in this process under a
@@ -83,15 +83,6 @@ async function call(origin: string, token: string, method: string, path: string,
   const reply = await request(`${origin}${path}`, { method: method as 'GET', headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await reply.body.text();
   return { status: reply.statusCode, headers: reply.headers, body: text ? JSON.parse(text) : undefined };
-}
-
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
 }
 
 export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
@@ -214,7 +205,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
         await q.close();
       }
       await queue.close();
-      await deleteKeys(redis, prefix);
+      await deleteTestKeys(redis, prefix);
       redis.disconnect();
       await sim.close();
     },

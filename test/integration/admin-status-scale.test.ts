@@ -5,7 +5,8 @@ import { LastResyncRecord } from '../../src/queue/resync-record';
 import type { SyncError } from '../../src/model/sync';
 import { strongToken } from '../fixtures/tokens';
 import { startScimServer, type ScimServer } from './scim-harness';
-import { deleteTestKeys, openTestStore } from './store-fixtures';
+import { openTestStore } from './store-fixtures';
+import { deleteTestKeys } from '../redis';
 
 /** GET /admin/status, served by the app as the bridge composes it, on a store that manages 10,000 resources, three of them failing permanently. */
 

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { RedisPacer } from '../../src/coder/pacer';
 import { RateLimiter } from '../coder-sim/ratelimit';
-import { testRedis } from '../redis';
-import { deleteTestKeys, openTestStore, scanKeys, type TestStore } from './store-fixtures';
+import { deleteTestKeys, scanKeys, testRedis } from '../redis';
+import { openTestStore, type TestStore } from './store-fixtures';
 
 /**
  * The Redis-backed pacer judged by the simulator's copy of Coder's limiter, on a 2-second window so that a test

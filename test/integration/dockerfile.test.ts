@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../src/config';
 import { FIXED_CODER_TOKEN, FIXED_SCIM_TOKEN } from '../fixtures/tokens';
-import { REDIS_URL, testRedis } from '../redis';
+import { deleteTestKeys, REDIS_URL, testRedis } from '../redis';
 
 /**
  * No Docker engine runs here: the Dockerfile is read and its final stage's steps are performed by hand in a
@@ -209,7 +209,9 @@ describe('Dockerfile', () => {
       } finally {
         child.kill('SIGTERM');
         await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(undefined)));
-        await deleteKeys(prefix);
+        const redis = testRedis();
+        await deleteTestKeys(redis, prefix);
+        redis.disconnect();
       }
     };
 
@@ -220,19 +222,3 @@ describe('Dockerfile', () => {
     }
   });
 });
-
-/** Removes what a started bridge may have written under its test prefix. */
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = testRedis({ lazyConnect: true });
-  await redis.connect();
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}

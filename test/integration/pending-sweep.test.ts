@@ -2,7 +2,8 @@ import { createLogger } from '../../src/log';
 import { PendingSweep } from '../../src/queue/pending-sweep';
 import type { ReconcileRequest } from '../../src/queue/producer';
 import { PendingChanges } from '../../src/store/pending-changes';
-import { deleteTestKeys, groupDoc, openTestStore, userDoc, type TestStore } from './store-fixtures';
+import { groupDoc, openTestStore, userDoc, type TestStore } from './store-fixtures';
+import { deleteTestKeys } from '../redis';
 
 /**
  * The pending sweep re-queues what was written but never queued. It reads only the changes since it last ran

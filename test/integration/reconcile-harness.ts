@@ -12,7 +12,8 @@ import { ClaimIndex } from '../../src/store/claims';
 import type { SyncStatus } from '../../src/model/sync';
 import type { ResourceKind, ScimDocument, StoredResource } from '../../src/model/resource';
 import { startCoderSim, type CoderSim } from '../coder-sim';
-import { deleteTestKeys, openTestStore, type TestStore } from './store-fixtures';
+import { openTestStore, type TestStore } from './store-fixtures';
+import { deleteTestKeys } from '../redis';
 
 /** Follow-up reconciles, kept for the test to inspect and run. */
 export class RecordingQueue implements FollowUpQueue {

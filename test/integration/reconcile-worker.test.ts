@@ -16,8 +16,8 @@ import { UserReconciler } from '../../src/reconcile/user-reconciler';
 import { ClaimIndex } from '../../src/store/claims';
 import type { ScimDocument } from '../../src/model/resource';
 import { startCoderSim, type CoderSim } from '../coder-sim';
-import { deleteTestKeys, openTestStore, type TestStore } from './store-fixtures';
-import { testRedis } from '../redis';
+import { openTestStore, type TestStore } from './store-fixtures';
+import { deleteTestKeys, testRedis } from '../redis';
 import { waitFor } from '../wait-for';
 
 /** The BullMQ worker end to end: producer -> queue -> worker -> reconcilers -> Coder simulator. */

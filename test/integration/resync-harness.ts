@@ -20,9 +20,9 @@ import { ClaimIndex } from '../../src/store/claims';
 import type { SyncStatus } from '../../src/model/sync';
 import type { ScimDocument } from '../../src/model/resource';
 import { startCoderSim, type CoderSim } from '../coder-sim';
-import { testRedis } from '../redis';
+import { deleteTestKeys, testRedis } from '../redis';
 import { waitFor } from '../wait-for';
-import { deleteTestKeys, openTestStore, type TestStore } from './store-fixtures';
+import { openTestStore, type TestStore } from './store-fixtures';
 
 /**
  * Real Redis (a prefix of its own), the Coder simulator, the real reconcile worker and the resync worker:

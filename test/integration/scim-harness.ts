@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Queue } from 'bullmq';
 import type { Router } from 'express';
-import type { Cluster, Redis } from 'ioredis';
 import { request } from 'undici';
 import { loadConfig, type Config } from '../../src/config';
 import { createApp } from '../../src/http/app';
@@ -19,7 +18,7 @@ import { RedisStore } from '../../src/store/redis-store';
 import { createRedis } from '../../src/store/redis';
 import type { ResourceKind } from '../../src/model/resource';
 import { strongToken } from '../fixtures/tokens';
-import { REDIS_URL } from '../redis';
+import { deleteTestKeys, REDIS_URL } from '../redis';
 
 /**
  * A real bridge HTTP server for integration tests: real Redis under a random key prefix, a real
@@ -137,20 +136,11 @@ export async function startScimServer(options: ServerOptions = {}): Promise<Scim
     await queue.obliterate({ force: true });
     await queue.close();
     await producer.close();
-    await deleteKeys(redis, prefix);
+    await deleteTestKeys(redis, prefix);
     for (const client of new Set([redis, storeRedis, queueRedis])) client.disconnect();
   }
 
   return { config, origin, store, token: tokens[0], call, hasQueuedJob, clearQueue, close };
-}
-
-async function deleteKeys(redis: Redis | Cluster, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await (redis as Redis).scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
 }
 
 /** An Okta-style user body with the given userName (also its e-mail when it is one). */

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { groupIndexKeys, StoreKeys, userIndexKeys } from '../../src/store/keys';
 import { RedisStore } from '../../src/store/redis-store';
 import type { GroupIndexFields, ScimDocument, UserIndexFields } from '../../src/model/resource';
-import { testRedis } from '../redis';
+import { scanKeys, testRedis } from '../redis';
 
 /** A store on the shared test Redis under a prefix of its own, and the means to remove exactly its keys. */
 export interface TestStore {
@@ -17,22 +17,6 @@ export function openTestStore(): TestStore {
   const redis = testRedis({ maxRetriesPerRequest: 1 });
   const prefix = `test-${randomUUID()}`;
   return { redis, prefix, keys: new StoreKeys(prefix), store: new RedisStore(redis, prefix) };
-}
-
-export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    found.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return found;
-}
-
-export async function deleteTestKeys(redis: Redis, prefix: string): Promise<void> {
-  const keys = await scanKeys(redis, `${prefix}:*`);
-  for (let i = 0; i < keys.length; i += 1000) await redis.unlink(...keys.slice(i, i + 1000));
 }
 
 export function userDoc(userName: string, extra: Record<string, unknown> = {}): ScimDocument {

@@ -1,5 +1,6 @@
 import type { StoredResource } from '../../src/model/resource';
-import { deleteTestKeys, expectConsistent, groupDoc, openTestStore, userDoc } from './store-fixtures';
+import { expectConsistent, groupDoc, openTestStore, userDoc } from './store-fixtures';
+import { deleteTestKeys } from '../redis';
 
 const t = openTestStore();
 const { store } = t;

@@ -1,4 +1,5 @@
-import { deleteTestKeys, groupDoc, openTestStore, userDoc } from './store-fixtures';
+import { groupDoc, openTestStore, userDoc } from './store-fixtures';
+import { deleteTestKeys } from '../redis';
 
 /**
  * Issue 13: every membership write records, in the same script, which members changed (stamped with the group's

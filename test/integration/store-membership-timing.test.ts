@@ -1,6 +1,7 @@
 import { StoreKeys } from '../../src/store/keys';
 import { seedBareUsers } from '../bounded/attacks';
-import { deleteTestKeys, groupDoc, openTestStore, userDoc } from './store-fixtures';
+import { groupDoc, openTestStore, userDoc } from './store-fixtures';
+import { deleteTestKeys } from '../redis';
 
 const t = openTestStore();
 const { store } = t;

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
 import { RECONCILE_QUEUE, reconcileJobId, type ReconcileJobData } from '../../src/queue/jobs';
 import { RECONCILE_JOB_OPTIONS, ReconcileProducer } from '../../src/queue/producer';
-import { deleteTestKeys } from './store-fixtures';
-import { testRedis } from '../redis';
+import { deleteTestKeys, testRedis } from '../redis';
 
 const prefix = `test-${randomUUID()}`;
 const connection = testRedis({ maxRetriesPerRequest: null });

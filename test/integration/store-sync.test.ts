@@ -1,6 +1,7 @@
 import { ClaimIndex } from '../../src/store/claims';
 import type { SyncError } from '../../src/model/sync';
-import { deleteTestKeys, openTestStore } from './store-fixtures';
+import { openTestStore } from './store-fixtures';
+import { deleteTestKeys } from '../redis';
 
 const t = openTestStore();
 const { store } = t;

@@ -1,7 +1,8 @@
 import { RedisStore } from '../../src/store/redis-store';
 import { StoreError } from '../../src/store/types';
 import { type StoredResource, type UserIndexFields } from '../../src/model/resource';
-import { deleteTestKeys, expectConsistent, openTestStore, userDoc } from './store-fixtures';
+import { expectConsistent, openTestStore, userDoc } from './store-fixtures';
+import { deleteTestKeys } from '../redis';
 
 const t = openTestStore();
 const { store } = t;

@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { startCoderSim, type CoderSim } from '../coder-sim';
-import { deleteKeys, freePort } from '../e2e/harness';
+import { freePort } from '../e2e/harness';
 import { FIXED_SCIM_TOKEN } from '../fixtures/tokens';
-import { REDIS_URL, testRedis } from '../redis';
+import { deleteTestKeys, REDIS_URL, testRedis } from '../redis';
 import { waitFor } from '../wait-for';
 
 /** `coder-scim-bridge check` and the CLI's usage and configuration errors, run as a real process. */
@@ -128,6 +128,6 @@ test('log lines written asynchronously are all flushed when the process exits on
   expect(events).toEqual(expect.arrayContaining(['redis_connected', 'listening', 'shutdown', 'stopped']));
   expect(events[events.length - 1]).toBe('stopped');
   const redis = testRedis();
-  await deleteKeys(redis, prefix);
+  await deleteTestKeys(redis, prefix);
   redis.disconnect();
 }, 60_000);
