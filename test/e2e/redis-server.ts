@@ -3,16 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { waitFor } from '../wait-for';
 import { freePort } from './harness';
 
 /**
  * A redis-server of the test's own, with AOF on, on its own port and directory: it can be shut down
  * (`SHUTDOWN` flushes the AOF) and started again on the same port and data, as a Redis restart in production.
  */
-
-export class RedisServerError extends Error {
-  readonly code = 'redis_server_failed';
-}
 
 export interface OwnRedis {
   url: string;
@@ -44,11 +41,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
 
   const start = async () => {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--dir', dir, '--save', ''], { stdio: 'ignore' });
-    const started = Date.now();
-    while (!(await pong(port))) {
-      if (Date.now() - started > START_TIMEOUT_MS) throw new RedisServerError(`redis-server on port ${port} did not start`);
-      await new Promise((done) => setTimeout(done, 50));
-    }
+    await waitFor(() => pong(port), START_TIMEOUT_MS, `redis-server on port ${port} to answer PING`);
   };
 
   const shutdown = async () => {

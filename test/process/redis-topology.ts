@@ -5,15 +5,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../e2e/harness';
 import { pong } from '../e2e/redis-server';
+import { waitFor } from '../wait-for';
 
 /**
  * Throwaway Redis topologies on loopback ports, each in its own directory: a 3-master Cluster, and one master
  * watched by one Sentinel. `env` is what the bridge needs to reach it.
  */
-
-export class RedisTopologyError extends Error {
-  readonly code = 'redis_topology_failed';
-}
 
 export interface RedisTopology {
   env: Record<string, string>;
@@ -25,12 +22,8 @@ export interface RedisTopology {
 const run = promisify(execFile);
 const READY_TIMEOUT_MS = 20_000;
 
-async function until(what: string, condition: () => Promise<boolean>): Promise<void> {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > READY_TIMEOUT_MS) throw new RedisTopologyError(`${what} not ready within ${READY_TIMEOUT_MS} ms`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
+function until(what: string, condition: () => Promise<boolean>): Promise<void> {
+  return waitFor(condition, READY_TIMEOUT_MS, `${what} to be ready`, 100);
 }
 
 async function cli(port: number, ...args: string[]): Promise<string> {
