@@ -57,7 +57,7 @@ test('a full provisioning run logs no token, password or session token', async (
   const log = lines.join('');
   expect(log).toContain('"event":"reconcile"');
   for (const secret of [e2e.scimToken, e2e.adminToken, e2e.sim.token, PASSWORD]) expect(log).not.toContain(secret);
-});
+}, 60_000);
 
 test('failed authentication is rate-limited per address, never refuses the valid token, and is logged without the presented token', async () => {
   const guess = `guess-${'z'.repeat(24)}`;
