@@ -37,4 +37,18 @@ export function createLogger(level = 'info', destination: pino.DestinationStream
   );
 }
 
+/**
+ * Ends the process once every log line is written. process.exit() alone loses a line whose asynchronous write is
+ * still in flight (pino's exit hook can only write out what is still buffered), such as the final `stopped`.
+ */
+export function exitAfterLogs(logger: Logger, code: number, timeoutMs = 2_000): void {
+  const exit = () => process.exit(code);
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as (NodeJS.EventEmitter & { end?: () => void }) | undefined;
+  if (typeof stream?.end !== 'function') return exit();
+  setTimeout(exit, timeoutMs).unref();
+  // SonicBoom's end() waits for the write in flight, writes the rest, and emits 'close' (it never closes fd 1).
+  stream.once('close', exit);
+  stream.end();
+}
+
 export type { Logger };

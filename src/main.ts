@@ -4,7 +4,7 @@ import { runCheck } from './cli/check';
 import { runPolicyCheck } from './cli/policy-check';
 import { runResyncCli } from './cli/resync-main';
 import { ConfigError, loadConfig, type Config } from './config';
-import { createLogger, type Logger } from './log';
+import { createLogger, exitAfterLogs, type Logger } from './log';
 
 /**
  * `coder-scim-bridge all | serve | worker | resync [--dry-run] [--resource Users/<id>] | check | policy check FILE`
@@ -40,11 +40,11 @@ function handleSignals(logger: Logger, close: () => Promise<void>): void {
     close().then(
       () => {
         logger.info({ event: 'stopped' }, 'stopped');
-        process.exit(0);
+        exitAfterLogs(logger, 0);
       },
       (err: unknown) => {
         logger.error({ event: 'shutdown_failed', err }, 'shutdown failed');
-        process.exit(1);
+        exitAfterLogs(logger, 1);
       },
     );
   };
@@ -76,8 +76,11 @@ async function main(argv: string[]): Promise<number> {
 
   const logger = createLogger(config.logLevel);
   process.on('unhandledRejection', (reason) => logger.error({ event: 'unhandled_rejection', err: reason }, 'unhandled promise rejection'));
-  const bridge = await startBridge(config, command as BridgeMode, logger);
-  handleSignals(logger, bridge.close);
+  // Installed before the bridge starts: a signal while it still waits for Redis stops it cleanly (nothing it
+  // acknowledged can be in flight before Redis answers) instead of killing it with the signal's default action.
+  let close: () => Promise<void> = async () => undefined;
+  handleSignals(logger, () => close());
+  close = (await startBridge(config, command as BridgeMode, logger)).close;
   return -1;
 }
 

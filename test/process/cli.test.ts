@@ -118,7 +118,6 @@ test('log lines written asynchronously are all flushed when the process exits on
   });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  // The bridge listens before Redis answers; its signal handlers are in place once it has connected.
   await waitFor(() => stdout.includes('"event":"redis_connected"'), 30_000, 'the bridge to connect to Redis', 100);
   // 'close', not 'exit': only then has all of the child's stdout been read.
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
@@ -130,4 +129,20 @@ test('log lines written asynchronously are all flushed when the process exits on
   const redis = testRedis();
   await deleteTestKeys(redis, prefix);
   redis.disconnect();
+}, 60_000);
+
+test('SIGTERM while the bridge still waits for Redis stops it cleanly (exit 0, last line "stopped")', async () => {
+  const child = spawn(process.execPath, [...CLI, 'serve'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...baseEnv(), PORT: '0', HOST: '127.0.0.1', REDIS_URL: `redis://127.0.0.1:${await freePort()}` },
+  });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  await waitFor(() => stdout.includes('"event":"listening"'), 30_000, 'the bridge to listen', 100);
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  expect(await exited).toBe(0);
+  const events = stdout.trim().split('\n').map((line) => JSON.parse(line).event);
+  expect(events).not.toContain('redis_connected');
+  expect(events[events.length - 1]).toBe('stopped');
 }, 60_000);
