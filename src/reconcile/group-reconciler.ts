@@ -1,5 +1,5 @@
 import type { CoderClient } from '../coder/client';
-import { CoderApiError, isNotFound } from '../coder/errors';
+import { CoderApiError, isNotFound, isTransient } from '../coder/errors';
 import type { StoredResource } from '../model/resource';
 import { firstFreeName, isConflict, takeClaim, type AdoptionPolicy } from './adoption';
 import { groupAdoption } from './adoption-rules';
@@ -275,18 +275,24 @@ export class GroupReconciler implements Reconciler {
     progress.operations.push('createGroup');
     let members: string[] = [];
     progress.applied = await firstFreeName(desired.name, GROUP_NAME_MAX, async (name): Promise<AppliedGroupState> => {
+      const unanswered = await claims.unansweredCreate('group', id);
+      await claims.noteCreate('group', id, name);
       try {
         const group = await coder.createGroup(ctx.orgId, { name, display_name: desired.displayName });
+        await claims.forgetCreate('group', id);
         progress.createdCoderIds.push(group.id);
         members = group.members.map((member) => member.id);
         return { coderId: group.id, name: group.name, displayName: group.display_name, mappedName: desired.name };
       } catch (err) {
+        if (!isTransient(err)) await claims.forgetCreate('group', id);
         if (!isConflict(err)) throw err;
         const existing = await coder.groupSummaryByName(ctx.orgId, name);
         if (!existing) throw new ReconcileError('not_converging', `Coder answered 409 for group "${name}" but holds no group of that name`, false);
-        // A group another SCIM group claims is the bridge's own (a suffix resolves the clash, see takeClaim); an
+        // A group another SCIM group claims is the bridge's own (a suffix resolves the clash, see takeClaim), and
+        // so is the empty group an earlier, unanswered create of this one made under this name. Any other
         // unclaimed one existed before the bridge, and only ADOPT_GROUPS lets the bridge take it over.
-        if ((await claims.holder('group', existing.id)) === null) {
+        const madeByUnansweredCreate = unanswered === name && existing.memberIds.length === 0;
+        if (!madeByUnansweredCreate && (await claims.holder('group', existing.id)) === null) {
           const verdict = groupAdoption(existing, this.deps.adoption.groups);
           if (!verdict.adopt) throw new ReconcileError('conflict', verdict.reason, true);
         }

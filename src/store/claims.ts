@@ -23,6 +23,9 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 0
 `;
 
+/** Retries of an unanswered create come within minutes; a day covers a long Coder outage. */
+const UNANSWERED_CREATE_TTL_S = 86_400;
+
 interface ClaimCommands {
   scimBridgeClaim(key: string, scimId: string, replaceable: string): Promise<string>;
   scimBridgeReleaseClaim(key: string, scimId: string): Promise<number>;
@@ -66,5 +69,23 @@ export class ClaimIndex {
 
   async release(kind: ResourceKind, coderId: string, scimId: string): Promise<void> {
     await this.commands.scimBridgeReleaseClaim(this.key(kind, coderId), scimId);
+  }
+
+  /**
+   * A create that got no answer (a dropped connection, a timeout, a 5xx) may still have made the Coder resource,
+   * which the retry then meets as a 409 with no claim on it. Noting the name before each create, and forgetting it
+   * on a definite answer, lets the retry tell the bridge's own unanswered create from a resource it never made.
+   */
+  async noteCreate(kind: ResourceKind, scimId: string, coderName: string): Promise<void> {
+    await this.redis.set(this.keys.unansweredCreate(kind, scimId), coderName, 'EX', UNANSWERED_CREATE_TTL_S);
+  }
+
+  async forgetCreate(kind: ResourceKind, scimId: string): Promise<void> {
+    await this.redis.del(this.keys.unansweredCreate(kind, scimId));
+  }
+
+  /** The Coder name of this SCIM resource's last create if it was never answered, else null. */
+  unansweredCreate(kind: ResourceKind, scimId: string): Promise<string | null> {
+    return this.redis.get(this.keys.unansweredCreate(kind, scimId));
   }
 }

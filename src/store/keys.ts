@@ -77,6 +77,11 @@ export class StoreKeys {
     return this.key('claim', kind, coderId);
   }
 
+  /** String: the Coder name a create for this SCIM resource was sent with and never answered (see claims.ts). */
+  unansweredCreate(kind: ResourceKind, scimId: string): string {
+    return this.key('unanswered-create', kind, scimId);
+  }
+
   /** Zset of `resourceMember`s whose sync record holds a permanent error, scored by the error's time. */
   failures(): string {
     return this.key('failures');

@@ -256,3 +256,23 @@ test('a member whose Coder account was deleted outside the bridge joins again un
   expect(await h.redis.hlen(h.keys.memberChanges(group.doc.id))).toBe(0);
   expect(await counting(() => h.groups.reconcile(group.doc.id))).toEqual({});
 });
+
+test("a create whose answer was lost is the bridge's own group on retry, not a conflict", async () => {
+  const a = await provisionedUser('gus');
+  const group = await h.addGroup('Lost Answer', [a.id]);
+  // The simulator applies the POST, then drops the connection: the bridge never learns the group's id.
+  const failures = [0, 0.9, 0.1];
+  h.sim.setOptions({ writeFailureRate: 1, random: () => failures.shift() ?? 1 });
+  await expect(h.groups.reconcile(group.doc.id)).rejects.toThrow();
+  h.sim.setOptions({ writeFailureRate: 0 });
+  const made = h.sim.groups().find((g) => g.name === 'Lost-Answer')!;
+  expect(made.members.size).toBe(0);
+
+  // The retry meets a 409: the empty group its own unanswered create made is taken, not reported as a conflict.
+  await h.groups.reconcile(group.doc.id);
+  const sync = await h.groupSync(group.doc.id);
+  expect(sync).toMatchObject({ applied: { coderId: made.id } });
+  expect(sync!.lastError).toBeUndefined();
+  expect(simMembers(made.id)).toEqual([a.coderId]);
+  expect(h.sim.groups().filter((g) => g.name.startsWith('Lost-Answer'))).toHaveLength(1);
+});
