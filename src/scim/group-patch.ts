@@ -2,9 +2,9 @@ import type { MembershipChange } from '../model/resource';
 import { GROUP_MODEL, resolvePath } from './catalog';
 import { badRequest } from './errors';
 import { parsePatchPath, type FilterAst } from './filter-parser';
-import { memberDisplaysOf, memberIdsOf, validateGroup } from './group';
+import { memberDisplaysOf, memberIdsOf, notAUserId, validateGroup } from './group';
 import { normaliseResource } from './normalise';
-import { type Json } from '../model/resource';
+import { isIssuedId, type Json } from '../model/resource';
 import { applyOperation } from './patch-engine';
 import { readOperations, type PatchOpName } from './patch-ops';
 
@@ -32,6 +32,7 @@ function isMembersPath(path: string): boolean {
 function memberIdsInFilter(filter: FilterAst): string[] {
   if (filter.kind === 'or') return [...memberIdsInFilter(filter.left), ...memberIdsInFilter(filter.right)];
   if (filter.kind === 'compare' && filter.op === 'eq' && filter.path.toLowerCase() === 'value' && typeof filter.value === 'string') {
+    if (!isIssuedId(filter.value)) throw notAUserId('members[value eq ...]', filter.value);
     return [filter.value];
   }
   throw badRequest('invalidFilter', 'members can be selected only by value eq "<user id>" (optionally joined by or)');

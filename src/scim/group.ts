@@ -1,33 +1,35 @@
-import { canNameRecord } from '../model/resource';
 import type { GroupIndexFields } from '../model/resource';
 import { GROUP_MODEL } from './catalog';
-import { badRequest } from './errors';
-import { MAX_STRING_LENGTH } from './limits';
+import { badRequest, type ScimError } from './errors';
 import { normaliseResource } from './normalise';
-import { isPlainObject, type Json } from '../model/resource';
+import { isIssuedId, isPlainObject, type Json } from '../model/resource';
 import { assertVisibleText } from './visible-text';
 
 /**
- * Member references -> user ids. Accepts `[{value, display?, $ref?}]`, a single object, and bare strings
- * (the Microsoft suite PATCHes `"value": "string id 1"`). Duplicates collapse; order is kept.
+ * Member references -> user ids. Accepts `[{value, display?, $ref?}]` and a single object; a `value` that is not
+ * an id this server issues (a UUID) is refused, so no member value can name another store key. A bare string is
+ * taken as an id when it is one; any other bare string is ignored: Microsoft's suite PATCHes
+ * `"value": "string id 1"` and expects 204 (SCIMReferenceCode#24), and it names no member either way.
+ * Duplicates collapse; order is kept.
  */
 export function memberIdsOf(value: unknown, where = 'members'): string[] {
   if (value === null || value === undefined) return [];
   const items = Array.isArray(value) ? value : [value];
   const ids = new Set<string>();
   for (const item of items) {
+    if (typeof item === 'string' && !isIssuedId(item)) continue;
     const id = isPlainObject(item) ? findValue(item) : item;
     if (typeof id !== 'string' || id === '') {
       throw badRequest('invalidValue', `${where} must be a list of {"value": "<user id>"}`);
     }
-    // An id this server could never have issued is otherwise ignored like any unknown user (Microsoft's suite
-    // adds "string id 1"), but one that could name another store key, or is longer than any id, is refused.
-    if (!canNameRecord(id) || id.length > MAX_STRING_LENGTH) {
-      throw badRequest('invalidValue', `${where}: "${id.slice(0, 64)}" is not a user id of this server`);
-    }
+    if (!isIssuedId(id)) throw notAUserId(where, id);
     ids.add(id);
   }
   return [...ids];
+}
+
+export function notAUserId(where: string, id: string): ScimError {
+  return badRequest('invalidValue', `${where}: "${id.slice(0, 64)}" is not a user id of this server (user ids are UUIDs)`);
 }
 
 function findValue(member: Json, name = 'value'): unknown {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { groupBody, patchBody, startScimServer, userBody, type ScimServer } from './scim-harness';
 
 let server: ScimServer;
@@ -38,9 +39,17 @@ describe('group CRUD', () => {
     expect(await server.hasQueuedJob('group', id)).toBe(true);
   });
 
-  it('ignores member ids that are not users', async () => {
-    const id = await createGroup('With strangers', [userIds[0], 'not-a-user']);
+  it('ignores member ids that could be users but are not', async () => {
+    const id = await createGroup('With strangers', [userIds[0], randomUUID()]);
     expect(await memberIds(id)).toEqual([userIds[0]]);
+  });
+
+  it('refuses a member value that is no user id of this server with 400 invalidValue, and creates nothing', async () => {
+    const reply = await server.call('POST', '/scim/v2/Groups', { body: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Strangers only', members: [{ value: 'not-a-user' }] } });
+    expect(reply.status).toBe(400);
+    expect(reply.body).toMatchObject({ scimType: 'invalidValue', detail: expect.stringContaining('not-a-user') });
+    const list = await server.call('GET', `/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "Strangers only"')}`);
+    expect(list.body.totalResults).toBe(0);
   });
 
   it('never shows members when excludedAttributes=members', async () => {

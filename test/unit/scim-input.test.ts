@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { scimErrorBody } from '../../src/scim/errors';
 import { parseGroupInput } from '../../src/scim/group';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from '../../src/scim/urns';
@@ -145,12 +146,13 @@ describe('coderEmail', () => {
 
 describe('parseGroupInput', () => {
   test('Okta group push: members split from the document', () => {
-    const result = parseGroupInput({ schemas: [GROUP_SCHEMA], displayName: 'Test SCIMv2', members: [{ value: 'u1', display: 'x' }, { value: 'u2' }] });
+    const [u1, u2] = [randomUUID(), randomUUID()];
+    const result = parseGroupInput({ schemas: [GROUP_SCHEMA], displayName: 'Test SCIMv2', members: [{ value: u1, display: 'x' }, { value: u2 }] });
     expect(result).toEqual({
       doc: { schemas: [GROUP_SCHEMA], displayName: 'Test SCIMv2' },
       fields: { displayName: 'Test SCIMv2' },
-      memberIds: ['u1', 'u2'],
-      memberDisplays: { u1: 'x' },
+      memberIds: [u1, u2],
+      memberDisplays: { [u1]: 'x' },
     });
   });
 
@@ -165,8 +167,10 @@ describe('parseGroupInput', () => {
     expect(result.memberIds).toEqual([]);
   });
 
-  test('duplicate and bare-string members collapse to ids', () => {
-    expect(parseGroupInput({ displayName: 'g', members: ['a', { Value: 'b' }, { value: 'a' }] }).memberIds).toEqual(['a', 'b']);
+  test('duplicate and bare-string members collapse to ids; a value that is no user id is 400 invalidValue', () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    expect(parseGroupInput({ displayName: 'g', members: [a, { Value: b }, { value: a }] }).memberIds).toEqual([a, b]);
+    expect(scimErrorOf(() => parseGroupInput({ displayName: 'g', members: [{ value: 'u1' }] })).scimType).toBe('invalidValue');
   });
 
   test('displayName is required: 400 invalidValue', () => {

@@ -211,6 +211,8 @@ describe('applyUserPatch: generic forms', () => {
 
 describe('planGroupPatch', () => {
   const group = { schemas: [GROUP_SCHEMA], displayName: 'Test SCIMv2', externalId: 'ext', id: 'group-1' };
+  /** User ids as this server issues them (UUIDs), named by a letter. */
+  const [a, b, c, d, u4, u5] = ['a', 'b', 'c', 'd', '4', '5'].map((n) => `00000000-0000-4000-8000-00000000000${n}`);
 
   test("Okta's no-path replace with id and displayName: a rename, id ignored", () => {
     expect(planGroupPatch(group, patchOp({ op: 'replace', value: { id: 'group-1', displayName: 'Renamed' } }))).toEqual({
@@ -229,27 +231,27 @@ describe('planGroupPatch', () => {
     const plan = planGroupPatch(
       group,
       patchOp(
-        { op: 'remove', path: 'members[value eq "89bb1940"]' },
-        { op: 'add', path: 'members', value: [{ value: '23a35c27', display: 'test.user@okta.local' }] },
+        { op: 'remove', path: 'members[value eq "89bb1940-b905-4575-9e7f-6f887cfb368e"]' },
+        { op: 'add', path: 'members', value: [{ value: '23a35c27-23d3-4c03-b4c5-6443c09e7173', display: 'test.user@okta.local' }] },
       ),
     );
-    expect(plan).toEqual({ membership: [{ remove: ['89bb1940'] }, { add: ['23a35c27'], displays: { '23a35c27': 'test.user@okta.local' } }] });
+    expect(plan).toEqual({ membership: [{ remove: ['89bb1940-b905-4575-9e7f-6f887cfb368e'] }, { add: ['23a35c27-23d3-4c03-b4c5-6443c09e7173'], displays: { '23a35c27-23d3-4c03-b4c5-6443c09e7173': 'test.user@okta.local' } }] });
   });
 
   test('replace path members is a full replacement', () => {
-    expect(planGroupPatch(group, patchOp({ op: 'replace', path: 'members', value: [{ value: 'a' }, { value: 'b' }] })).membership).toEqual([
-      { replace: ['a', 'b'] },
+    expect(planGroupPatch(group, patchOp({ op: 'replace', path: 'members', value: [{ value: a }, { value: b }] })).membership).toEqual([
+      { replace: [a, b] },
     ]);
   });
 
   test('Entra multi-member Add with $ref null', () => {
-    const plan = planGroupPatch(group, patchOp({ op: 'Add', path: 'members', value: [{ $ref: null, value: 'a' }, { $ref: null, value: 'b' }] }));
-    expect(plan.membership).toEqual([{ add: ['a', 'b'] }]);
+    const plan = planGroupPatch(group, patchOp({ op: 'Add', path: 'members', value: [{ $ref: null, value: a }, { $ref: null, value: b }] }));
+    expect(plan.membership).toEqual([{ add: [a, b] }]);
   });
 
   test('Entra removal by value array (flag off) and by filter path (flag on)', () => {
-    expect(planGroupPatch(group, patchOp({ op: 'Remove', path: 'members', value: [{ value: 'a' }] })).membership).toEqual([{ remove: ['a'] }]);
-    expect(planGroupPatch(group, patchOp({ op: 'remove', path: 'members[value eq "a"]' })).membership).toEqual([{ remove: ['a'] }]);
+    expect(planGroupPatch(group, patchOp({ op: 'Remove', path: 'members', value: [{ value: a }] })).membership).toEqual([{ remove: [a] }]);
+    expect(planGroupPatch(group, patchOp({ op: 'remove', path: `members[value eq "${a}"]` })).membership).toEqual([{ remove: [a] }]);
   });
 
   test('remove path members with no value clears the group', () => {
@@ -261,25 +263,35 @@ describe('planGroupPatch', () => {
   });
 
   test("members' display names travel with the ids (Microsoft's suite sends displayName)", () => {
-    const plan = planGroupPatch(group, patchOp({ op: 'add', path: 'members', value: [{ displayName: 'new User', value: 'u4' }, { value: 'u5' }] }));
-    expect(plan.membership).toEqual([{ add: ['u4', 'u5'], displays: { u4: 'new User' } }]);
+    const plan = planGroupPatch(group, patchOp({ op: 'add', path: 'members', value: [{ displayName: 'new User', value: u4 }, { value: u5 }] }));
+    expect(plan.membership).toEqual([{ add: [u4, u5], displays: { [u4]: 'new User' } }]);
   });
 
-  test('string member values (Microsoft garbage folder) are ids', () => {
-    expect(planGroupPatch(group, patchOp({ op: 'add', path: 'members', value: 'string id 1' })).membership).toEqual([{ add: ['string id 1'] }]);
+  test('a bare string member value is an id when it is one; otherwise ignored (Microsoft garbage folder expects 204)', () => {
+    expect(planGroupPatch(group, patchOp({ op: 'add', path: 'members', value: 'string id 1' })).membership).toEqual([]);
+    expect(planGroupPatch(group, patchOp({ op: 'add', path: 'members', value: a })).membership).toEqual([{ add: [a] }]);
+  });
+
+  test('a member value that is not a user id of this server is 400 invalidValue, in a value or a filter', () => {
+    for (const value of ['not-a-user', `${a}:groups`, 'x'.repeat(5_000)]) {
+      expect(scimErrorOf(() => planGroupPatch(group, patchOp({ op: 'add', path: 'members', value: [{ value }] }))).scimType).toBe('invalidValue');
+    }
+    for (const value of ['not-a-user', `${a}:groups`]) {
+      expect(scimErrorOf(() => planGroupPatch(group, patchOp({ op: 'remove', path: `members[value eq "${value}"]` }))).scimType).toBe('invalidValue');
+    }
   });
 
   test('a replace discards the steps before it; adjacent adds merge', () => {
     const plan = planGroupPatch(
       group,
       patchOp(
-        { op: 'add', path: 'members', value: [{ value: 'a' }] },
-        { op: 'replace', path: 'members', value: [{ value: 'b' }] },
-        { op: 'add', path: 'members', value: [{ value: 'c' }] },
-        { op: 'add', path: 'members', value: [{ value: 'd' }] },
+        { op: 'add', path: 'members', value: [{ value: a }] },
+        { op: 'replace', path: 'members', value: [{ value: b }] },
+        { op: 'add', path: 'members', value: [{ value: c }] },
+        { op: 'add', path: 'members', value: [{ value: d }] },
       ),
     );
-    expect(plan.membership).toEqual([{ replace: ['b'] }, { add: ['c', 'd'] }]);
+    expect(plan.membership).toEqual([{ replace: [b] }, { add: [c, d] }]);
   });
 
   test('a members filter other than value eq is 400 invalidFilter', () => {
