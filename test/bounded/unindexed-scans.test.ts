@@ -21,7 +21,7 @@ jest.retryTimes(2, { logErrorsBeforeRetry: true });
 
 const USERS = 10_000;
 const SCANS = 10;
-/** Latency /healthz and an indexed lookup keep while scans run (the target is 50 ms on an idle machine). */
+/** Latency (90th percentile) /healthz and an indexed lookup keep while scans run (the target is 50 ms on an idle machine). */
 const LATENCY_BOUND_MS = 500;
 const UNINDEXED = `/Users?filter=${encodeURIComponent('userName co "zzz"')}`;
 
@@ -42,19 +42,24 @@ async function timed(run: () => Promise<number>): Promise<{ status: number; ms: 
   return { status, ms: performance.now() - started };
 }
 
-/** Polls `probe` until `until` settles; returns the slowest answer and every status seen. */
-async function pollDuring(until: Promise<unknown>, probe: () => Promise<number>): Promise<{ slowestMs: number; statuses: Set<number> }> {
+/**
+ * Polls `probe` until `until` settles; returns the 90th-percentile answer time and every status seen. A percentile,
+ * not the slowest: one answer delayed by the OS scheduling other test files says nothing of the bridge, while a
+ * scan that holds the event loop delays every answer behind it.
+ */
+async function pollDuring(until: Promise<unknown>, probe: () => Promise<number>): Promise<{ p90Ms: number; answers: number; statuses: Set<number> }> {
   let settled = false;
   void until.finally(() => (settled = true));
-  let slowestMs = 0;
+  const times: number[] = [];
   const statuses = new Set<number>();
   while (!settled) {
     const { status, ms } = await timed(probe);
-    slowestMs = Math.max(slowestMs, ms);
+    times.push(ms);
     statuses.add(status);
     await new Promise((resume) => setTimeout(resume, 20));
   }
-  return { slowestMs, statuses };
+  times.sort((x, y) => x - y);
+  return { p90Ms: times[Math.min(times.length - 1, Math.floor(times.length * 0.9))] ?? 0, answers: times.length, statuses };
 }
 
 test(`one token runs ${MAX_SCANS_PER_TOKEN} scans at once; beyond that, a 429 with Retry-After`, async () => {
@@ -85,8 +90,10 @@ test(`${SCANS} scans at ${USERS} users leave /healthz and indexed lookups fast`,
   expect(JSON.parse(result.replies[0].text).totalResults).toBe(0);
   expect([...result.health.statuses]).toEqual([200]);
   expect([...result.indexed.statuses]).toEqual([200]);
-  expect(result.health.slowestMs).toBeLessThan(LATENCY_BOUND_MS);
-  expect(result.indexed.slowestMs).toBeLessThan(LATENCY_BOUND_MS);
+  expect(result.health.p90Ms).toBeLessThan(LATENCY_BOUND_MS);
+  expect(result.indexed.p90Ms).toBeLessThan(LATENCY_BOUND_MS);
+  // Answered all along, not only once the scans were done.
+  expect(Math.min(result.health.answers, result.indexed.answers)).toBeGreaterThan(1);
   expect(longestBlockMs).toBeLessThan(EVENT_LOOP_BOUND_MS);
 }, 120_000);
 
