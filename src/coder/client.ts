@@ -16,9 +16,14 @@ import type {
   PaginatedMembers,
   PatchGroupRequest,
   Template,
+  TemplateAcl,
   UpdateProfileRequest,
+  UpdateTemplateAclRequest,
   User,
+  UserRoles,
   UsersPage,
+  Workspace,
+  WorkspacesPage,
 } from './types';
 
 export type CoderClientOptions = CoderTransportOptions;
@@ -162,6 +167,43 @@ export class CoderClient {
 
   async deleteUser(id: string): Promise<void> {
     await this.http.call<CoderResponse>('DELETE', '/api/v2/users/{user}', { params: { user: id } });
+  }
+
+  /** Site roles and every organization membership's roles, in one call. */
+  userRoles(id: string): Promise<UserRoles> {
+    return this.http.call('GET', '/api/v2/users/{user}/roles', { params: { user: id } });
+  }
+
+  /** Full replace of the site roles ("member" is implied). Coder refuses a change of the token's own roles. */
+  async putSiteRoles(id: string, roles: string[]): Promise<void> {
+    await this.http.call<User>('PUT', '/api/v2/users/{user}/roles', { params: { user: id }, body: { roles } });
+  }
+
+  /** Full replace of one member's organization roles ("organization-member" is implied). */
+  async putOrgMemberRoles(organization: string, user: string, roles: string[]): Promise<void> {
+    await this.http.call<OrganizationMember>('PUT', '/api/v2/organizations/{organization}/members/{user}/roles', {
+      params: { organization, user },
+      body: { roles },
+    });
+  }
+
+  templateAcl(template: string): Promise<TemplateAcl> {
+    return this.http.call('GET', '/api/v2/templates/{template}/acl', { params: { template } });
+  }
+
+  /** Merge semantics: only the listed ids change; "" removes an entry. */
+  async patchTemplateAcl(template: string, body: UpdateTemplateAclRequest): Promise<void> {
+    await this.http.call<CoderResponse>('PATCH', '/api/v2/templates/{template}/acl', { params: { template }, body });
+  }
+
+  /** The user's workspaces (not deleted), by Coder's `owner:` search. */
+  async workspacesOf(username: string): Promise<Workspace[]> {
+    const page = await this.http.call<WorkspacesPage>('GET', '/api/v2/workspaces', { query: { q: `owner:${username}` } });
+    return page.workspaces;
+  }
+
+  async stopWorkspace(id: string): Promise<void> {
+    await this.http.call('POST', '/api/v2/workspaces/{workspace}/builds', { params: { workspace: id }, body: { transition: 'stop' } });
   }
 
   /** Adding an existing member is success: the desired state already holds. */

@@ -104,6 +104,42 @@ export interface AssignableRole {
   built_in: boolean;
 }
 
+/** GET /users/{user}/roles: site roles, and each organization membership's roles (organization id -> roles). */
+export interface UserRoles {
+  roles: string[];
+  organization_roles: Record<string, string[]>;
+}
+
+export type TemplateRole = 'use' | 'admin';
+
+/** GET /templates/{template}/acl: `group` (sic) lists group entries; the Everyone group's id is the organization id. */
+export interface TemplateAcl {
+  users: (ReducedUser & { role: TemplateRole })[];
+  group: ({ id: string; name: string; organization_id: string } & { role: TemplateRole })[];
+}
+
+/** PATCH /templates/{template}/acl: merge; only listed ids change, "" removes an entry. */
+export interface UpdateTemplateAclRequest {
+  user_perms?: Record<string, TemplateRole | ''>;
+  group_perms?: Record<string, TemplateRole | ''>;
+}
+
+export type WorkspaceTransition = 'start' | 'stop' | 'delete';
+
+/** codersdk.Workspace, as far as deprovisioning reads it. */
+export interface Workspace {
+  id: string;
+  name: string;
+  owner_id: string;
+  organization_id: string;
+  latest_build: { id: string; transition: WorkspaceTransition; status: string };
+}
+
+export interface WorkspacesPage {
+  workspaces: Workspace[];
+  count: number;
+}
+
 /** IdP sync settings (enterprise/coderd/idpsync): a scope's sync is on when `field` is set. */
 export interface IdpSyncSettings {
   field: string;

@@ -1,5 +1,6 @@
 import type { CreateUserRequest } from '../coder/types';
 import type { AppliedGroup, AppliedUser } from '../model/sync';
+import type { GroupGrantRecord, UserAccess, UserGrantRecord } from '../policy/plan';
 import type { DesiredGroup, DesiredUser } from './mapping';
 
 /**
@@ -26,11 +27,29 @@ export interface AppliedUserState extends AppliedUser {
    * stops being the bridge's to change if it later gains a site role, so its roles are read before each change.
    */
   adopted?: boolean;
+  /** The access policy's grants, as last applied (absent: the policy never granted this user anything). */
+  access?: AppliedUserAccess;
+}
+
+/** What the access policy made of a user in Coder: the record the bridge's ownership rule reads. */
+export interface AppliedUserAccess {
+  /** What the bridge granted, and so may take back: roles and memberships it added (never those made by hand). */
+  granted: UserGrantRecord;
+  /** The access the policy asked for when last applied: an unchanged ask costs no Coder call. */
+  desired: UserAccess;
+  /** Ids of the organizations the user is a member of, as of the last apply (groups there may take the user in). */
+  organizationIds: string[];
+  /** `onSuspend: stopWorkspaces` stopped the user's workspaces since the user was last suspended. */
+  workspacesStopped?: boolean;
 }
 
 /** The group counterpart of `mappedUsername`. */
 export interface AppliedGroupState extends AppliedGroup {
   mappedName?: string;
+  /** The organization the Coder group lives in, when the access policy placed it outside PlanContext.orgId. */
+  organizationId?: string;
+  /** The access policy's grants on the group (quota, display name, avatar, template ACL entries), as last applied. */
+  access?: GroupGrantRecord;
 }
 
 /** The desired group with its members resolved to Coder ids (members not yet in Coder are left out). */

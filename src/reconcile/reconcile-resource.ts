@@ -1,8 +1,10 @@
+import type { AccessPolicyHolder } from '../policy/holder';
 import type { ClaimIndex } from '../store/claims';
 import type { DesiredStore } from '../store/types';
 import type { SyncError, SyncStatus } from '../model/sync';
 import type { ResourceKind, StoredResource } from '../model/resource';
 import { syncErrorOf } from './errors';
+import type { OrgDirectory } from './org-directory';
 
 /**
  * The controller-runtime shaped loop shared by the user and group reconcilers: read the latest desired
@@ -34,10 +36,17 @@ export interface FollowUpQueue {
   enqueue(kind: ResourceKind, id: string): Promise<unknown>;
 }
 
+/** The access policy and the organizations it names (absent: no ACCESS_POLICY_FILE, the reconcilers grant nothing). */
+export interface AccessContext {
+  policy: AccessPolicyHolder;
+  orgs: OrgDirectory;
+}
+
 export interface ReconcileDeps {
   store: DesiredStore;
   claims: ClaimIndex;
   queue: FollowUpQueue;
+  access?: AccessContext;
   now?: () => number;
 }
 

@@ -4,6 +4,7 @@ import { coderPreflight } from '../coder/preflight';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
+import { AccessPolicyHolder } from '../policy/holder';
 import { PendingSweep } from '../queue/pending-sweep';
 import type { ReconcileProducer } from '../queue/producer';
 import { ResyncQueue } from '../queue/resync-queue';
@@ -11,6 +12,7 @@ import { startResyncWorker } from '../queue/resync-worker';
 import { startReconcileWorker } from '../queue/worker';
 import { tokenUserIdOf } from '../reconcile/adoption';
 import { GroupReconciler } from '../reconcile/group-reconciler';
+import { OrgDirectory } from '../reconcile/org-directory';
 import type { PlanContext } from '../reconcile/plan';
 import { UserReconciler } from '../reconcile/user-reconciler';
 import { ClaimIndex } from '../store/claims';
@@ -39,6 +41,8 @@ export interface WorkerRuntimeDeps {
 
 export interface WorkerRuntime {
   preflightDone(): boolean;
+  /** The access policy the reconcilers apply; undefined until the preflight is done. */
+  accessPolicy(): AccessPolicyHolder | undefined;
   close(): Promise<void>;
 }
 
@@ -48,6 +52,7 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
   const abort = new AbortController();
   const closers: (() => Promise<unknown>)[] = [];
   let done = false;
+  let policy: AccessPolicyHolder | undefined;
 
   const start = async (): Promise<void> => {
     const { organization, groupsLicensed } = await coderPreflight({
@@ -60,7 +65,9 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
     if (abort.signal.aborted) return;
     const ctx: PlanContext = { deletePolicy: config.userDeletePolicy, loginType: config.coder.loginType, orgId: organization.id };
     const adoption = { tokenUserId: tokenUserIdOf(deps.coder), groups: config.adoptGroups };
-    const reconcileDeps = { store: deps.store, claims: new ClaimIndex(deps.redis.queue, prefix), queue: deps.producer, coder: deps.coder, ctx, adoption };
+    policy = new AccessPolicyHolder(config.accessPolicy?.policy, organization.name);
+    const access = { policy, orgs: new OrgDirectory(deps.coder, organization) };
+    const reconcileDeps = { store: deps.store, claims: new ClaimIndex(deps.redis.queue, prefix), queue: deps.producer, coder: deps.coder, ctx, adoption, access };
     const worker = startReconcileWorker({
       connection: deps.redis.queue,
       prefix,
@@ -107,6 +114,7 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
 
   return {
     preflightDone: () => done,
+    accessPolicy: () => policy,
     close: async () => {
       abort.abort();
       await started;

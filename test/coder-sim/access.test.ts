@@ -58,6 +58,8 @@ describe('organizations: members and organization roles', () => {
     ]);
     await api(sim, 'PUT', `/organizations/${org}/members/${u.id}/roles`, { roles: ['organization-user-admin'] });
     expect(sim.roles(u.id).organizations[org]).toEqual(['organization-user-admin']);
+    // GET /users/{user}/roles carries each membership's roles (coderd/users.go userRoles).
+    expect((await api(sim, 'GET', `/users/${u.id}/roles`)).body.organization_roles).toEqual({ [sim.defaultOrgId]: [], [org]: ['organization-user-admin'] });
     const g = await api(sim, 'POST', `/organizations/${org}/groups`, { name: 'in-org2' });
     await api(sim, 'PATCH', `/groups/${g.body.id}`, { add_users: [u.id] });
     expect((await api(sim, 'DELETE', `/organizations/${org}/members/${u.id}`)).status).toBe(204);

@@ -143,7 +143,7 @@ export function getUserRoles(ctx: Ctx): ApiResult {
   const u = userParam(ctx);
   if (u.e) return u.e;
   const organization_roles: Record<string, string[]> = {};
-  for (const id of ctx.state.userOrgIds(u.v.id)) organization_roles[id] = [];
+  for (const id of ctx.state.userOrgIds(u.v.id)) organization_roles[id] = [...(ctx.state.orgs.get(id)!.members.get(u.v.id)!.roles)];
   return ok({ roles: u.v.roles, organization_roles });
 }
 
