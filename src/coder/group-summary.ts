@@ -10,6 +10,8 @@ export interface GroupSummary {
   name: string;
   display_name: string;
   organization_id: string;
+  avatar_url: string;
+  quota_allowance: number;
   /** Coder user ids of the members, in Coder's order. */
   memberIds: string[];
 }
@@ -18,8 +20,10 @@ export class GroupSummaryError extends Error {
   readonly code = 'coder_group_unreadable';
 }
 
-type TopField = 'id' | 'name' | 'display_name' | 'organization_id';
-const TOP_FIELDS = new Set<string>(['id', 'name', 'display_name', 'organization_id']);
+type TopField = 'id' | 'name' | 'display_name' | 'organization_id' | 'avatar_url';
+const TOP_FIELDS = new Set<string>(['id', 'name', 'display_name', 'organization_id', 'avatar_url']);
+/** The one number read: the access policy compares it with what it set. */
+const QUOTA_FIELD = 'quota_allowance';
 
 interface Frame {
   array: boolean;
@@ -42,6 +46,9 @@ export class GroupSummaryScanner {
   /** The string being read, when it is wanted (a key, or a value on a wanted path). */
   private captured: string | undefined;
   private expectingKey = false;
+  /** The characters of the root's quota_allowance, while it is being read. */
+  private quotaText: string | undefined;
+  private quota = 0;
 
   write(chunk: string): void {
     let from = 0;
@@ -73,6 +80,7 @@ export class GroupSummaryScanner {
         }
         case 125: // }
         case 93: // ]
+          this.endQuota();
           this.stack.pop();
           this.expectingKey = false;
           break;
@@ -80,9 +88,12 @@ export class GroupSummaryScanner {
           this.expectingKey = false;
           break;
         case 44: // ,
+          this.endQuota();
           this.expectingKey = !this.stack[this.stack.length - 1]?.array;
           break;
         default:
+          // A number (or literal) outside any string: kept only for the root's quota_allowance.
+          if (c > 32 && this.stack.length === 1 && !this.expectingKey && this.frame()?.key === QUOTA_FIELD) this.quotaText = (this.quotaText ?? '') + chunk[i];
           break;
       }
     }
@@ -90,11 +101,26 @@ export class GroupSummaryScanner {
   }
 
   summary(): GroupSummary {
-    const { id, name, display_name: displayName, organization_id: organizationId } = this.top;
+    const { id, name, display_name: displayName, organization_id: organizationId, avatar_url: avatarUrl } = this.top;
     if (this.stack.length > 0 || this.inString || id === undefined || name === undefined) {
       throw new GroupSummaryError('Coder answered with a group object that is cut short or has no id and name');
     }
-    return { id, name, display_name: displayName ?? '', organization_id: organizationId ?? '', memberIds: this.memberIds };
+    return {
+      id,
+      name,
+      display_name: displayName ?? '',
+      organization_id: organizationId ?? '',
+      avatar_url: avatarUrl ?? '',
+      quota_allowance: this.quota,
+      memberIds: this.memberIds,
+    };
+  }
+
+  private endQuota(): void {
+    if (this.quotaText === undefined || this.stack.length !== 1) return;
+    const value = Number(this.quotaText);
+    this.quota = Number.isFinite(value) ? value : 0;
+    this.quotaText = undefined;
   }
 
   private frame(): Frame | undefined {

@@ -14,10 +14,16 @@ export interface MemberChangePlan extends MemberSettlement {
   remove_users: string[];
 }
 
-/** The Coder id a member is added under: only a user that is in Coder and in the organization can join a group. */
-export function landedCoderId(user: SyncStatus<AppliedUserState> | null): string | undefined {
+/**
+ * The Coder id a member is added under: only a user that is in Coder and in the group's organization can join a
+ * group. `orgId` undefined is the base organization (CODER_ORGANIZATION), joined with the user itself; another
+ * one (where the access policy placed the group) is joined by the user's access step, which records it.
+ */
+export function landedCoderId(user: SyncStatus<AppliedUserState> | null, orgId?: string): string | undefined {
   const applied = user?.applied;
-  return applied?.orgMember && !user!.deleted ? applied.coderId : undefined;
+  if (!applied || user!.deleted) return undefined;
+  const inOrganization = orgId === undefined ? applied.orgMember : applied.access?.organizationIds.includes(orgId);
+  return inOrganization ? applied.coderId : undefined;
 }
 
 export function emptyMemberPlan(): MemberChangePlan {
@@ -25,13 +31,18 @@ export function emptyMemberPlan(): MemberChangePlan {
 }
 
 /**
- * Adds to `plan` what the changed members need. A member whose user is not in Coder yet keeps its change entry:
- * when the user lands, its reconcile re-queues the group and the entry is applied then. A removed member whose
+ * Adds to `plan` what the changed members need. A member whose user is not in Coder (or not in the group's
+ * organization, `orgId` as for landedCoderId) yet keeps its change entry: when the user lands (or joins), its
+ * reconcile re-queues the group and the entry is applied then. A removed member whose
  * user has no sync status left was deleted from Coder, which took it out of every group: nothing to call.
  */
-export function planMemberChanges(plan: MemberChangePlan, changes: { state: MemberState<AppliedUserState>; stamp: string }[]): MemberChangePlan {
+export function planMemberChanges(
+  plan: MemberChangePlan,
+  changes: { state: MemberState<AppliedUserState>; stamp: string }[],
+  orgId?: string,
+): MemberChangePlan {
   for (const { state, stamp } of changes) {
-    const want = state.member ? landedCoderId(state.user) : undefined;
+    const want = state.member ? landedCoderId(state.user, orgId) : undefined;
     const have = state.appliedCoderId ?? undefined;
     if (have !== undefined && have !== want) {
       if (state.user) plan.remove_users.push(have);

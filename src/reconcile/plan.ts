@@ -50,6 +50,14 @@ export interface AppliedGroupState extends AppliedGroup {
   organizationId?: string;
   /** The access policy's grants on the group (quota, display name, avatar, template ACL entries), as last applied. */
   access?: GroupGrantRecord;
+  /** What the policy asked of the group when its grants were last applied (group-access.ts accessKey): unchanged, no Coder read. */
+  accessKey?: string;
+  /** The SCIM displayName the policy matched, when the policy's display_name replaced it in Coder. */
+  scimDisplayName?: string;
+  /** The Coder group existed before the bridge (ADOPT_GROUPS): a move to another organization leaves it there. */
+  adopted?: boolean;
+  /** The group's previous Coder group, after the policy moved it to another organization: deleted (or let go) next. */
+  retiring?: { coderId: string; adopted?: boolean };
 }
 
 /** The desired group with its members resolved to Coder ids (members not yet in Coder are left out). */

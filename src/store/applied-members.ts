@@ -29,6 +29,12 @@ export class AppliedMembers {
     return { cursor: next, items };
   }
 
+  /** The users applied to the Coder group (SCIM ids), a page at a time: who was in it, after the SCIM group is gone. */
+  async scanApplied(groupId: string, cursor: string, count: number): Promise<ScanPage<string>> {
+    const [next, flat] = await this.ctx.redis.hscan(this.ctx.keys.appliedMembers(groupId), cursor, 'COUNT', count);
+    return { cursor: next, items: flat.filter((_, i) => i % 2 === 0) };
+  }
+
   /** For each user: a desired member? the Coder id applied for it, and its own sync status. One round trip. */
   async states<A>(groupId: string, userIds: string[]): Promise<MemberState<A>[]> {
     if (userIds.length === 0) return [];

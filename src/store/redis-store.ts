@@ -164,6 +164,10 @@ export class RedisStore implements DesiredStore {
     return guarded(() => this.applied.scanMembers(groupId, cursor, count));
   }
 
+  scanAppliedMembers(groupId: string, cursor: string, count: number): Promise<ScanPage<string>> {
+    return guarded(() => this.applied.scanApplied(groupId, cursor, count));
+  }
+
   memberStates<A>(groupId: string, userIds: string[]): Promise<MemberState<A>[]> {
     return guarded(() => this.applied.states<A>(groupId, userIds));
   }

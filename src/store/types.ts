@@ -142,6 +142,8 @@ export interface DesiredStore {
   scanMemberChanges(groupId: string, cursor: string, count: number): Promise<ScanPage<[userId: string, stamp: string]>>;
   /** The desired members, a page at a time (for a full diff of a large group without one huge reply). */
   scanMembers(groupId: string, cursor: string, count: number): Promise<ScanPage<string>>;
+  /** The SCIM ids of the members applied to the Coder group, a page at a time (they outlive a deleted SCIM group). */
+  scanAppliedMembers(groupId: string, cursor: string, count: number): Promise<ScanPage<string>>;
   memberStates<A>(groupId: string, userIds: string[]): Promise<MemberState<A>[]>;
   /** Records what a Coder PATCH applied and removes the changes it covered, in one atomic step. */
   settleMembers(groupId: string, settlement: MemberSettlement): Promise<void>;

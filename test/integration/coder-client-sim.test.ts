@@ -105,6 +105,8 @@ test('groups: create, find, patch members, rename, delete', async () => {
     name: 'eng',
     display_name: 'Eng',
     organization_id: sim.defaultOrgId,
+    avatar_url: '',
+    quota_allowance: 0,
     memberIds: [carol.id],
   });
 

@@ -139,8 +139,16 @@ describe('requests', () => {
 
   test('a group is read for its fields and member ids only, streamed', async () => {
     const members = [makeUser(1), makeUser(2)];
-    handler = (_req, res) => json(res, 200, { id: 'g1', name: 'eng', display_name: 'Eng "quoted"', organization_id: 'o1', members, total_member_count: 2 });
-    await expect(client.groupSummary('g1')).resolves.toEqual({ id: 'g1', name: 'eng', display_name: 'Eng "quoted"', organization_id: 'o1', memberIds: members.map((m) => m.id) });
+    handler = (_req, res) => json(res, 200, { id: 'g1', name: 'eng', display_name: 'Eng "quoted"', organization_id: 'o1', members, total_member_count: 2, quota_allowance: 7 });
+    await expect(client.groupSummary('g1')).resolves.toEqual({
+      id: 'g1',
+      name: 'eng',
+      display_name: 'Eng "quoted"',
+      organization_id: 'o1',
+      avatar_url: '',
+      quota_allowance: 7,
+      memberIds: members.map((m) => m.id),
+    });
   });
 
   test('keeps a path prefix of the base URL', async () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { GroupSummaryError, GroupSummaryScanner } from '../../src/coder/group-summary';
 
 /** Coder's group object as codersdk renders it, members in full. */
-function groupJson(id: string, name: string, displayName: string, members: { id: string; name: string }[]): string {
+function groupJson(id: string, name: string, displayName: string, members: { id: string; name: string }[], quota = 0, avatar = ''): string {
   return JSON.stringify({
     id,
     name,
@@ -21,8 +21,8 @@ function groupJson(id: string, name: string, displayName: string, members: { id:
       theme_preference: '',
     })),
     total_member_count: members.length,
-    avatar_url: '',
-    quota_allowance: 0,
+    avatar_url: avatar,
+    quota_allowance: quota,
     source: 'user',
   });
 }
@@ -45,7 +45,7 @@ function split(text: string, cuts: number[]): string[] {
   return chunks;
 }
 
-test('reads the id, names and member ids, wherever the chunks are cut, whatever the strings hold', () => {
+test('reads the id, names, avatar, quota and member ids, wherever the chunks are cut, whatever the strings hold', () => {
   const tricky = fc.string({ unit: fc.constantFrom('a', '"', '\\', ':', ',', '{', '}', '[', ']', 'é', '\n', 'id') });
   fc.assert(
     fc.property(
@@ -54,9 +54,19 @@ test('reads the id, names and member ids, wherever the chunks are cut, whatever 
       tricky,
       fc.array(fc.record({ id: fc.uuid(), name: tricky }), { maxLength: 8 }),
       fc.array(fc.nat(), { maxLength: 12 }),
-      (id, name, displayName, members, cuts) => {
-        const text = groupJson(id, name, displayName, members);
-        expect(scan(split(text, cuts))).toEqual({ id, name, display_name: displayName, organization_id: 'org-1', memberIds: members.map((m) => m.id) });
+      fc.nat(),
+      tricky,
+      (id, name, displayName, members, cuts, quota, avatar) => {
+        const text = groupJson(id, name, displayName, members, quota, avatar);
+        expect(scan(split(text, cuts))).toEqual({
+          id,
+          name,
+          display_name: displayName,
+          organization_id: 'org-1',
+          avatar_url: avatar,
+          quota_allowance: quota,
+          memberIds: members.map((m) => m.id),
+        });
       },
     ),
   );
