@@ -69,3 +69,13 @@ test('batches: at most `size` ids per PATCH, adds first, every id exactly once',
   ]);
   expect(memberBatches([], [], 4)).toEqual([]);
 });
+
+test('in a group the policy placed in another organization, a member is added once its user is recorded in that one', () => {
+  const joined = landed('c1', { applied: { ...landed('c1').applied!, access: { granted: { siteRoles: [], organizations: {} }, desired: { siteRoles: [], organizations: {} }, organizationIds: ['org-2'] } } });
+  const onlyBase = landed('c2');
+  const changes = [state('u1', true, null, joined), state('u2', true, null, onlyBase)].map((s, i) => ({ state: s, stamp: String(i + 1) }));
+  // u2 is in the base organization only: it waits (its change stays) until its user joins org-2.
+  expect(planMemberChanges(emptyMemberPlan(), changes, 'org-2')).toEqual({ add_users: ['c1'], remove_users: [], set: [['u1', 'c1']], unset: [], settled: [['u1', '1']] });
+  // The base organization goes by the user's own membership, as before.
+  expect(planMemberChanges(emptyMemberPlan(), changes).add_users).toEqual(['c1', 'c2']);
+});
