@@ -2,7 +2,7 @@ import type { Group, User } from '../coder/types';
 import type { SyncStatus } from '../model/sync';
 import type { ResourceKind, ScimDocument } from '../model/resource';
 import { adoptedButPrivileged, privilegeOf } from './adoption-rules';
-import { MappingError, mapGroup, mapUser } from './mapping';
+import { MappingError, mapGroup, mapUser, type DesiredGroup } from './mapping';
 import {
   isNote,
   planGroup,
@@ -123,7 +123,18 @@ export function appliedGroupFromCoder(group: Group, stored: AppliedGroupState | 
     memberCoderIds: group.members.map((member) => member.id).sort(),
   };
   if (stored?.mappedName !== undefined && stored.name === group.name) real.mappedName = stored.mappedName;
-  return real;
+  // The access policy's records are the bridge's own, never read back from Coder: a resync keeps them.
+  const { organizationId, access, accessKey, scimDisplayName, adopted } = stored ?? {};
+  return { ...real, ...definedOnly({ organizationId, access, accessKey, scimDisplayName, adopted }) };
+}
+
+function definedOnly<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** The SCIM group as the bridge applies it: a display name the access policy set for this SCIM name stays. */
+function groupAsApplied(desired: DesiredGroup, stored: AppliedGroupState | undefined): DesiredGroup {
+  return stored?.scimDisplayName === desired.displayName ? { ...desired, displayName: stored.displayName } : desired;
 }
 
 /** Active and dormant are one state to the bridge: Coder turns users dormant on its own. */
@@ -204,14 +215,16 @@ export function computeDrift(managed: { users: ManagedUser[]; groups: ManagedGro
   }
 
   for (const group of managed.groups) {
-    drift.checked += 1;
     const stored = group.sync?.applied;
     const coderGroup = stored ? coderGroups.get(stored.coderId) : undefined;
+    // A group the policy placed in another organization is not in a snapshot of the base one: not checked here.
+    if (!coderGroup && stored?.organizationId !== undefined && stored.organizationId !== ctx.orgId) continue;
+    drift.checked += 1;
     const real = coderGroup ? appliedGroupFromCoder(coderGroup, stored) : undefined;
     let operations: GroupOperation[];
     try {
       const desired = group.desired
-        ? { ...mapGroup(group.desired), memberCoderIds: group.memberIds.flatMap((id) => coderIdOfUser.get(id) ?? []) }
+        ? { ...groupAsApplied(mapGroup(group.desired), stored), memberCoderIds: group.memberIds.flatMap((id) => coderIdOfUser.get(id) ?? []) }
         : null;
       operations = planGroup(desired, real, ctx);
     } catch (err) {

@@ -127,6 +127,19 @@ describe('computeDrift', () => {
     expect(drift.groups[0].real?.mappedName).toBeUndefined();
   });
 
+  test("the access policy's records survive a repair; its display name is no drift; a group it placed elsewhere is not checked here", () => {
+    const policyName = coderGroup('c-eng', 'engineering', [alice], { display_name: 'Engineering (policy)' });
+    const group = managedGroup('scim-eng', engineering, ['scim-c-alice', 'scim-c-bob']);
+    const records = { access: { quotaAllowance: 5, templates: { t1: 'use' as const } }, accessKey: 'k', scimDisplayName: 'engineering', adopted: true };
+    group.sync!.applied = { ...group.sync!.applied!, ...records, displayName: 'Engineering (policy)' };
+    const placed = managedGroup('scim-lab', coderGroup('c-lab', 'lab', []), []);
+    placed.sync!.applied = { ...placed.sync!.applied!, organizationId: 'org-2' };
+    const drift = computeDrift({ users: managed().users, groups: [group, placed] }, snapshot({ groups: [everyone, policyName] }), ctx);
+    expect(drift.checked).toBe(3);
+    expect(drift.groups).toHaveLength(1);
+    expect(drift.groups[0]).toMatchObject({ differences: ['members'], operations: [{ op: 'patchGroup', add_users: [bob.id], remove_users: [] }], real: records });
+  });
+
   test('a clash-suffixed username that Coder still holds is not drift', () => {
     const aliceOne = coderUser('c-alice1', 'alice-1', { name: 'alice name', email: 'alice@example.com' });
     const user: ManagedUser = {
