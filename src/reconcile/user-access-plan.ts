@@ -35,8 +35,12 @@ export function sameUserAccess(a: UserAccess, b: UserAccess): boolean {
   return sameList(a.siteRoles, b.siteRoles) && sameList(orgsA, orgsB) && orgsA.every((org) => sameList(a.organizations[org], b.organizations[org]));
 }
 
-export function isEmptyAccess(access: UserAccess): boolean {
-  return access.siteRoles.length === 0 && Object.keys(access.organizations).length === 0;
+/**
+ * The ask needs no Coder call of its own: no site role, no organization role, and no organization but `baseOrg`
+ * (every user in a group the policy leaves in place asks for it, and the user's lifecycle already made it a member).
+ */
+export function asksNothing(access: UserAccess, baseOrg: string): boolean {
+  return access.siteRoles.length === 0 && Object.entries(access.organizations).every(([org, roles]) => org === baseOrg && roles.length === 0);
 }
 
 export function isEmptyGrants(granted: UserGrantRecord): boolean {

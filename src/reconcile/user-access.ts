@@ -9,7 +9,7 @@ import { adoptedButPrivileged, privilegeOf } from './adoption-rules';
 import { accessRefusal, ReconcileError, type AccessCall } from './errors';
 import type { AppliedUserAccess, AppliedUserState } from './plan';
 import type { AccessContext, Progress } from './reconcile-resource';
-import { coderAccessOf, isEmptyAccess, isEmptyGrants, NO_ACCESS, recordAfter, sameUserAccess, scimRoleValues, workspacesToStop } from './user-access-plan';
+import { asksNothing, coderAccessOf, isEmptyGrants, NO_ACCESS, recordAfter, sameUserAccess, scimRoleValues, workspacesToStop } from './user-access-plan';
 
 /**
  * The access policy applied to one user that exists in Coder: site roles, organization memberships and their roles
@@ -45,7 +45,7 @@ export class UserAccessApplier {
     const desired = stored && policy ? await this.desired(id, stored, policy) : NO_ACCESS;
     if (!force && record && !record.partial && sameUserAccess(desired, record.desired)) return 'continue';
     const granted = record?.granted ?? EMPTY_USER_GRANTS;
-    if (isEmptyAccess(desired) && isEmptyGrants(granted)) {
+    if (asksNothing(desired, access.orgs.base.name) && isEmptyGrants(granted)) {
       // Nothing asked, nothing to take back: no Coder call, only the record follows the ask.
       if (record) progress.applied = { ...applied, access: { ...record, desired, partial: undefined } };
       return 'continue';
