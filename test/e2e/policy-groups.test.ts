@@ -171,7 +171,7 @@ rules:
         templates: [{name: lab, access: use}]
 `;
 
-test('a group placed in a second organization lands there with its grants; its members wait for their user to join that organization', async () => {
+test('a group placed in a second organization lands there with its grants and, once their users joined it, its members; an edit moves a group', async () => {
   let research = '';
   let lab = '';
   await start(RESEARCH_POLICY, (sim) => {
@@ -188,12 +188,12 @@ test('a group placed in a second organization lands there with its grants; its m
   expect(group).toMatchObject({ organization_id: research, display_name: 'Research (all teams)', quota_allowance: 5 });
   expect(e2e.sim.groups(e2e.sim.defaultOrgId).some((g) => g.name === group.name)).toBe(false);
   expect(e2e.sim.templateAcl(lab).groups[applied.coderId]).toBe('use');
-  // A member is added only once the user is recorded as a member of the group's organization (the user's access
-  // step joins it and re-queues the group); until then the member's change entry stays for that moment.
+  // A member is added only once the user is a member of the group's organization: the user's access step joins
+  // it (the group's organization is part of the user's access) and re-queues the group, which adds it then.
   const carolInCoder = (await e2e.store.getSync<{ coderId: string }>('user', carol))!.applied!.coderId;
-  expect(group.members.has(carolInCoder)).toBe(false);
-  const changes = await e2e.store.scanMemberChanges(groupId, '0', 100);
-  expect(changes.items.map(([userId]) => userId)).toEqual([carol]);
+  await waitFor(() => simGroup(applied.coderId)!.members.has(carolInCoder), 20_000, 'carol in the research group');
+  expect(e2e.sim.orgMembers(research)).toContain(carolInCoder);
+  expect((await e2e.store.scanMemberChanges(groupId, '0', 100)).items).toEqual([]);
 
   // Moved by a policy edit: made in the new organization, and the group the bridge made in the old one deleted.
   const opsId = await scimGroup('Ops', [carol]);
@@ -207,4 +207,5 @@ test('a group placed in a second organization lands there with its grants; its m
   const opsAfter = (await appliedGroup(opsId))!;
   expect(opsAfter.retiring).toBeUndefined();
   expect(simGroup(opsAfter.coderId)).toMatchObject({ organization_id: research, name: opsBefore.name });
+  await waitFor(() => simGroup(opsAfter.coderId)!.members.has(carolInCoder), 20_000, 'carol in the moved Ops group');
 });
