@@ -33,11 +33,15 @@ export function siteRolesOf(user: Pick<User, 'roles'>): string[] {
   return (user.roles ?? []).map((role) => role.name).filter((name) => name !== IMPLICIT_ROLE);
 }
 
-/** Why a Coder user may never be adopted or changed by the bridge, or undefined when it is an ordinary account. */
-export function privilegeOf(user: Pick<User, 'id' | 'roles'>, tokenUserId: string): string | undefined {
+/**
+ * Why a Coder user may never be adopted or changed by the bridge, or undefined when it is an ordinary account.
+ * `bridgeGranted`: site roles the access policy gave the user; they are the bridge's own doing, not privilege
+ * (or the bridge would lock itself out of every user it promoted).
+ */
+export function privilegeOf(user: Pick<User, 'id' | 'roles'>, tokenUserId: string, bridgeGranted: readonly string[] = []): string | undefined {
   const reasons: string[] = [];
   if (user.id === tokenUserId) reasons.push("it is the bridge's own token user (GET /users/me)");
-  const roles = siteRolesOf(user);
+  const roles = siteRolesOf(user).filter((role) => !bridgeGranted.includes(role));
   if (roles.length > 0) reasons.push(`it holds the site role${roles.length > 1 ? 's' : ''} ${roles.join(', ')}`);
   return reasons.length > 0 ? reasons.join(', and ') : undefined;
 }

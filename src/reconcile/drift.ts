@@ -112,6 +112,8 @@ export function appliedUserFromCoder(user: User, orgMember: boolean, stored: App
   };
   if (stored?.mappedUsername !== undefined && stored.username === user.username) real.mappedUsername = stored.mappedUsername;
   if (stored?.adopted) real.adopted = true;
+  // The access policy's record is the bridge's own memory of its grants, which Coder cannot tell: kept as it is.
+  if (stored?.access) real.access = stored.access;
   return real;
 }
 
@@ -187,7 +189,7 @@ export function computeDrift(managed: { users: ManagedUser[]; groups: ManagedGro
     const coderUser = stored ? coderUsers.get(stored.coderId) : undefined;
     const real = coderUser ? appliedUserFromCoder(coderUser, orgMembers.has(coderUser.id), stored) : undefined;
     // An adopted account that has since become privileged is no longer the bridge's: reported, never repaired.
-    const privilege = stored?.adopted && coderUser ? privilegeOf(coderUser, coder.tokenUserId ?? '') : undefined;
+    const privilege = stored?.adopted && coderUser ? privilegeOf(coderUser, coder.tokenUserId ?? '', stored.access?.granted.siteRoles) : undefined;
     if (privilege) {
       drift.unplannable.push({ kind: 'user', id: user.id, code: 'conflict', message: adoptedButPrivileged(user.id, coderUser!.username, privilege) });
       continue;

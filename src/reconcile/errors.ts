@@ -11,7 +11,9 @@ export type ReconcileErrorCode =
   /** A Coder user or group already belongs to another SCIM resource and no free name was found. */
   | 'conflict'
   /** Coder kept disagreeing with every re-read: retried later with backoff. */
-  | 'not_converging';
+  | 'not_converging'
+  /** Coder's own IdP sync (role or organization sync) owns what the access policy grants: a Coder setting must change. */
+  | 'idp_sync';
 
 /** A reconcile failure of our own making; `permanent` ones are recorded and not retried for the same version. */
 export class ReconcileError extends Error {
@@ -23,6 +25,51 @@ export class ReconcileError extends Error {
     super(message);
     this.name = 'ReconcileError';
   }
+}
+
+/** The access-policy calls whose refusals name a Coder setting (see accessRefusal). */
+export type AccessCall = { call: 'siteRoles' } | { call: 'orgRoles' | 'orgMember'; organization: string };
+
+const ROLE_SYNC_ON = 'Cannot modify roles for OIDC users when role sync is enabled.';
+const ORG_SYNC_ON = 'Organization sync is enabled for OIDC users';
+/** "You cannot change your own roles." and "... own organization roles.": the user is the token's own. */
+const OWN_ROLES = 'You cannot change your own';
+
+/**
+ * Coder's 400s that no retry fixes, because a Coder setting or the bridge's token decides: a permanent failure whose
+ * message says what to change. Undefined for any other error (recorded as usual by syncErrorOf).
+ */
+export function accessRefusal(err: unknown, call: AccessCall, username: string): ReconcileError | undefined {
+  if (!(err instanceof CoderApiError) || err.status !== 400) return undefined;
+  if (err.message.startsWith(OWN_ROLES)) {
+    return new ReconcileError(
+      'conflict',
+      `Coder user ${username} is the bridge's own token user (CODER_SESSION_TOKEN), and Coder lets no user change its own roles: the bridge never changes it; give the bridge a token of another owner to manage ${username}`,
+      true,
+    );
+  }
+  if (call.call === 'siteRoles' && err.message.startsWith(ROLE_SYNC_ON)) {
+    return new ReconcileError(
+      'idp_sync',
+      `Coder refused the site roles of OIDC user ${username}: Coder's site role sync is on (OIDC 'User Role Field', CODER_OIDC_USER_ROLE_FIELD). Unset it in Coder's deployment settings to let the access policy grant site roles, or remove the site roles from ACCESS_POLICY_FILE`,
+      true,
+    );
+  }
+  if (call.call === 'orgRoles' && err.message.startsWith(ROLE_SYNC_ON)) {
+    return new ReconcileError(
+      'idp_sync',
+      `Coder refused the roles of OIDC user ${username} in organization ${call.organization}: the organization's IdP role sync is on (its 'role sync field', PATCH /api/v2/organizations/${call.organization}/settings/idpsync/roles). Clear that field to let the access policy grant organization roles there, or remove them from ACCESS_POLICY_FILE`,
+      true,
+    );
+  }
+  if (call.call === 'orgMember' && err.message.startsWith(ORG_SYNC_ON)) {
+    return new ReconcileError(
+      'idp_sync',
+      `Coder refused to add OIDC user ${username} to organization ${call.organization}: Coder's organization sync is on (Deployment > IdP organization sync field, PATCH /api/v2/settings/idpsync/organization). Clear that field to let the access policy place users in organizations, or remove the organization from ACCESS_POLICY_FILE`,
+      true,
+    );
+  }
+  return undefined;
 }
 
 /**

@@ -25,7 +25,7 @@ export class OrgDirectory {
 
   /** The organization's id; throws a permanent ReconcileError when Coder has no organization of that name. */
   async idOf(name: string): Promise<string> {
-    const known = this.byName.get(name) ?? (await this.refreshedLookup(name));
+    const known = await this.lookup(name);
     if (!known) {
       throw new ReconcileError(
         'unappliable',
@@ -33,7 +33,12 @@ export class OrgDirectory {
         true,
       );
     }
-    return known.id;
+    return known;
+  }
+
+  /** The organization's id, or undefined when Coder has none of that name (one the bridge granted may since be gone). */
+  async lookup(name: string): Promise<string | undefined> {
+    return (this.byName.get(name) ?? (await this.refreshedLookup(name)))?.id;
   }
 
   /** The name of an organization the directory has seen (by id), if any. */

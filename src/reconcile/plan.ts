@@ -41,6 +41,8 @@ export interface AppliedUserAccess {
   organizationIds: string[];
   /** `onSuspend: stopWorkspaces` stopped the user's workspaces since the user was last suspended. */
   workspacesStopped?: boolean;
+  /** A change was part-way applied (a call failed after others succeeded): the next run reads Coder whatever it desires. */
+  partial?: boolean;
 }
 
 /** The group counterpart of `mappedUsername`. */

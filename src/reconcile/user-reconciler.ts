@@ -7,6 +7,8 @@ import { adoptedButPrivileged, compareEmails, emailClash, privilegeOf, userAdopt
 import { ReconcileError } from './errors';
 import { USERNAME_MAX, mapUser, type DesiredUser } from './mapping';
 import { isNote, planUser, type AppliedUserState, type PlanContext, type UserOperation } from './plan';
+import { UserAccessApplier } from './user-access';
+import { newOrganizationIds } from './user-access-plan';
 import { reconcileResource, type Progress, type ReconcileDeps, type ReconcileOptions, type ReconcileResult, type Reconciler } from './reconcile-resource';
 
 /** Plans re-made after Coder disagreed (409, 404, re-created user) before the job is retried later instead. */
@@ -27,18 +29,30 @@ function noteOf(operation: Extract<UserOperation, { op: 'emailNotAppliable' }>):
 }
 
 export class UserReconciler implements Reconciler {
-  constructor(private readonly deps: UserReconcilerDeps) {}
+  private readonly access: UserAccessApplier;
+
+  constructor(private readonly deps: UserReconcilerDeps) {
+    this.access = new UserAccessApplier(deps);
+  }
 
   reconcile(id: string, options: ReconcileOptions = {}): Promise<ReconcileResult> {
     return reconcileResource<AppliedUserState>(
       id,
       options,
-      { kind: 'user', load: (userId) => this.deps.store.getUser(userId), converge: (userId, stored, progress) => this.converge(userId, stored, progress) },
+      {
+        kind: 'user',
+        load: (userId) => this.deps.store.getUser(userId),
+        converge: (userId, stored, progress) => this.converge(userId, stored, progress, options.force ?? false),
+      },
       this.deps,
     );
   }
 
-  private async converge(id: string, stored: StoredResource | null, progress: Progress<AppliedUserState>): Promise<void> {
+  /**
+   * The user's lifecycle, then the access policy once the user exists in Coder. A user deleted in SCIM gives back
+   * the bridge's grants before it is suspended or deleted; a deactivated one keeps them.
+   */
+  private async converge(id: string, stored: StoredResource | null, progress: Progress<AppliedUserState>, force: boolean): Promise<void> {
     const desired = stored ? mapUser(stored.doc) : null;
     const before = progress.applied;
     let rolesChecked = false;
@@ -49,11 +63,19 @@ export class UserReconciler implements Reconciler {
         await this.refuseIfPrivileged(id, progress.applied);
         rolesChecked = true;
       }
-      if (await this.applyAll(id, desired, operations, progress)) {
-        progress.notes.unshift(...notes);
-        if (desired) this.requeueGroupsIfLanded(id, before, progress);
-        return;
+      if (!desired && (await this.access.converge(id, null, progress, force)) === 'replan') {
+        progress.applied = undefined;
+        continue;
       }
+      if (!(await this.applyAll(id, desired, operations, progress))) continue;
+      if (desired && (await this.access.converge(id, stored, progress, force)) === 'replan') {
+        progress.applied = undefined;
+        continue;
+      }
+      await this.access.stopWorkspacesIfSuspended(progress);
+      progress.notes.unshift(...notes);
+      if (desired) this.requeueGroupsIfLanded(id, before, progress);
+      return;
     }
     throw new ReconcileError('not_converging', `Coder kept disagreeing with the plan for user ${id}`, false);
   }
@@ -127,7 +149,8 @@ export class UserReconciler implements Reconciler {
     const user = await this.deps.coder.user(applied.coderId);
     // Gone from Coder: the operation's 404 leads to a fresh create-or-adopt, under the adoption rules.
     if (!user) return;
-    const privilege = privilegeOf(user, await this.deps.adoption.tokenUserId());
+    // Site roles the access policy granted are the bridge's own doing, not privilege.
+    const privilege = privilegeOf(user, await this.deps.adoption.tokenUserId(), applied.access?.granted.siteRoles);
     if (privilege) {
       throw new ReconcileError('conflict', adoptedButPrivileged(id, user.username, privilege), true);
     }
@@ -193,12 +216,18 @@ export class UserReconciler implements Reconciler {
    * they are reconciled again. Its groups are read only once its landing is recorded: a group reconcile that read
    * this user as absent started after its membership was written, so the read sees that membership (read earlier,
    * it could miss a group created while Coder was being called, and the membership would wait for the next resync).
+   * The same holds for another organization the access policy made the user a member of: the groups living there.
    */
   private requeueGroupsIfLanded(id: string, before: AppliedUserState | undefined, progress: Progress<AppliedUserState>): void {
     const after = progress.applied;
-    const landed = after?.orgMember && (before?.coderId !== after.coderId || !before.orgMember);
-    if (!landed) return;
-    progress.followUpsOnceRecorded = async () =>
-      (await this.deps.store.userGroupIds(id)).map((groupId) => ({ kind: 'group' as const, id: groupId, changedMember: id }));
+    const sameUser = before?.coderId === after?.coderId;
+    const landed = after?.orgMember && (!sameUser || !before?.orgMember);
+    const joined = new Set(newOrganizationIds(sameUser ? before?.access : undefined, after?.access, this.deps.ctx.orgId));
+    if (!landed && joined.size === 0) return;
+    progress.followUpsOnceRecorded = async () => {
+      const groupIds = await this.deps.store.userGroupIds(id);
+      const requeued = landed ? groupIds : await this.access.groupsIn(groupIds, joined);
+      return requeued.map((groupId) => ({ kind: 'group' as const, id: groupId, changedMember: id }));
+    };
   }
 }
