@@ -21,6 +21,7 @@ import { watchSecretFiles } from './runtime/secret-files';
 import { startWorkerRuntime, type WorkerRuntime } from './runtime/worker-runtime';
 import { openRedisConnections, readyWithin, redactedUrl } from './store/redis';
 import { RedisStore } from './store/redis-store';
+import { AccessPolicyStatusRecord } from './store/access-policy-status';
 
 /**
  * The composition root: the only place that wires http/, scim/, store/, queue/, reconcile/ and coder/ together
@@ -34,6 +35,8 @@ export interface Bridge {
   /** The HTTP origin: SCIM and admin in `serve` and `all`; only /healthz, /readyz and /metrics in `worker`. */
   origin: string;
   metrics: Metrics;
+  /** SIGHUP: a process with a worker re-reads ACCESS_POLICY_FILE; `serve` applies no policy, so reloads nothing. */
+  reloadPolicy(): Promise<void>;
   /** Graceful stop: no new requests, in-flight ones and active reconciles finish. */
   close(): Promise<void>;
 }
@@ -140,13 +143,17 @@ export async function startBridge(config: Config, mode: BridgeMode, logger: Logg
     reconcileQueue.on('error', (err) => logger.warn({ event: 'reconcile_queue_error', err: err.message }, 'reconcile queue error'));
     const resyncQueue = new ResyncQueue(redis.store, prefix, logger);
     const lastResync = new LastResyncRecord(redis.store, prefix);
-    const refreshQueueMetrics = createQueueMetricsRefresher({ metrics, reconcileQueue, store, lastResync });
+    // The workers check Coder's IdP sync settings; `serve` shows what they recorded.
+    const accessPolicy = new AccessPolicyStatusRecord(redis.store, prefix);
+    const refreshQueueMetrics = createQueueMetricsRefresher({ metrics, reconcileQueue, store, lastResync, accessPolicy });
     const refreshMetrics = async () => {
       // The scrape does not wait for Coder: coder_up shows what is known, and a stale answer is refreshed for the next one.
       void coderHealth.current(ADMIN_CODER_FRESH_MS);
       await refreshQueueMetrics();
     };
-    const admin = tokens.admin ? createAdminRouter({ store, resyncQueue, reconcileQueue, lastResync, coder: () => coderHealth.current(ADMIN_CODER_FRESH_MS), logger }) : undefined;
+    const admin = tokens.admin
+      ? createAdminRouter({ store, resyncQueue, reconcileQueue, lastResync, accessPolicy, coder: () => coderHealth.current(ADMIN_CODER_FRESH_MS), logger })
+      : undefined;
     app = createApp({ config, store, producer, logger, metrics, admin, readiness, refreshMetrics, tokens });
     closers.push(() => Promise.all([reconcileQueue.close(), resyncQueue.close()]));
   } else {
@@ -186,6 +193,10 @@ export async function startBridge(config: Config, mode: BridgeMode, logger: Logg
   return {
     origin,
     metrics,
+    reloadPolicy: async () => {
+      if (workerRuntime) return workerRuntime.reloadPolicy('sighup');
+      logger.info({ event: 'access_policy_reload_skipped', trigger: 'sighup' }, 'SIGHUP: `serve` applies no access policy, nothing to reload');
+    },
     close: async () => {
       stopWatching();
       coderHealth.stop();

@@ -52,6 +52,13 @@ function handleSignals(logger: Logger, close: () => Promise<void>): void {
   process.on('SIGINT', stop);
 }
 
+/** SIGHUP re-reads the access policy; without a listener its default action would kill the process. */
+function handleReload(logger: Logger, reload: () => Promise<void>): void {
+  process.on('SIGHUP', () => {
+    reload().catch((err: unknown) => logger.error({ event: 'access_policy_reload_error', err }, 'SIGHUP reload failed'));
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command = 'all', ...rest] = argv;
   if (command === '--help' || command === '-h' || command === 'help') {
@@ -79,8 +86,12 @@ async function main(argv: string[]): Promise<number> {
   // Installed before the bridge starts: a signal while it still waits for Redis stops it cleanly (nothing it
   // acknowledged can be in flight before Redis answers) instead of killing it with the signal's default action.
   let close: () => Promise<void> = async () => undefined;
+  let reload: () => Promise<void> = async () => logger.info({ event: 'access_policy_reload_skipped', trigger: 'sighup' }, 'SIGHUP while starting: the worker reads the policy file when it starts');
   handleSignals(logger, () => close());
-  close = (await startBridge(config, command as BridgeMode, logger)).close;
+  handleReload(logger, () => reload());
+  const bridge = await startBridge(config, command as BridgeMode, logger);
+  close = bridge.close;
+  reload = bridge.reloadPolicy;
   return -1;
 }
 

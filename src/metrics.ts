@@ -18,6 +18,10 @@ export interface Metrics {
   lastResyncSuccess: Gauge;
   coderUp: Gauge;
   coderAuthFailing: Gauge;
+  accessPolicyRules: Gauge;
+  accessPolicyInfo: Gauge<'fingerprint'>;
+  accessPolicyReloadFailures: Counter;
+  idpSyncOverlaps: Gauge;
 }
 
 const NAMESPACE = 'coder_scim_bridge_';
@@ -104,6 +108,27 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     coderAuthFailing: new Gauge({
       name: `${NAMESPACE}coder_auth_failing`,
       help: 'Whether Coder refuses the bridge token or its privileges (1): reconciles are paused until it works.',
+      registers,
+    }),
+    accessPolicyRules: new Gauge({
+      name: `${NAMESPACE}access_policy_rules`,
+      help: 'Rules of the access policy this worker applies (absent without ACCESS_POLICY_FILE).',
+      registers,
+    }),
+    accessPolicyInfo: new Gauge({
+      name: `${NAMESPACE}access_policy_info`,
+      help: 'Always 1, labelled with the fingerprint of the access policy this worker applies: replicas that differ apply different policies.',
+      labelNames: ['fingerprint'],
+      registers,
+    }),
+    accessPolicyReloadFailures: new Counter({
+      name: `${NAMESPACE}access_policy_reload_failures_total`,
+      help: 'Reloads of ACCESS_POLICY_FILE refused because the file was invalid or unreadable (the policy in use stayed).',
+      registers,
+    }),
+    idpSyncOverlaps: new Gauge({
+      name: `${NAMESPACE}idp_sync_overlaps`,
+      help: "Overlaps between Coder's own IdP sync settings and what the access policy grants, as of the last check (see /admin/status).",
       registers,
     }),
   };

@@ -5,6 +5,7 @@ import { CoderClient } from '../coder/client';
 import type { Config } from '../config';
 import { GROUPS_FEATURE } from '../coder/licence';
 import { createRedis } from '../store/redis';
+import { readIdpSyncOverlaps } from '../reconcile/idp-sync-settings';
 
 /**
  * `coder-scim-bridge check`: validates what the bridge needs before it runs, one line per check, so that a
@@ -18,6 +19,8 @@ interface CheckResult {
   detail: string;
   /** A failed check that does not stop the bridge (groups unlicensed: users still provision). */
   warning?: boolean;
+  /** Printed one per line after the check's own line, each as a warning. */
+  warnings?: string[];
 }
 
 function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
@@ -62,12 +65,26 @@ export async function runCheck(config: Config, print: (line: string) => void): P
         ? { ok: true, detail: `${GROUPS_FEATURE} enabled` }
         : { ok: false, warning: true, detail: `${GROUPS_FEATURE} not enabled: groups will not be provisioned, users will` };
     }],
+    ['access policy', async () => {
+      const policy = config.accessPolicy;
+      if (!policy) return { ok: true, detail: 'none (ACCESS_POLICY_FILE not set): the bridge grants no roles, organizations or template access' };
+      return { ok: true, detail: `${policy.file}: ${policy.policy.rules.length} rules, onSuspend ${policy.policy.onSuspend}` };
+    }],
+    ['idp sync', async () => {
+      const base = await resolveOrganization(coder, config.coder.organization);
+      const orgs = await coder.organizations();
+      const warnings = await readIdpSyncOverlaps(coder, config.accessPolicy?.policy, base.name, async (name) => orgs.find((org) => org.name === name)?.id);
+      return warnings.length === 0
+        ? { ok: true, detail: "Coder's own IdP sync does not overlap what the bridge manages (or is not licensed)" }
+        : { ok: false, warning: true, detail: `${warnings.length} overlap(s) with Coder's own IdP sync, which undoes or refuses what the bridge applies:`, warnings };
+    }],
   ];
   let failed = false;
   for (const [name, check] of checks) {
     try {
       const result = await check();
       print(`${result.ok ? 'ok  ' : result.warning ? 'warn' : 'FAIL'} ${name}: ${result.detail}`);
+      for (const warning of result.warnings ?? []) print(`warn ${name}: ${warning}`);
       if (!result.ok && !result.warning) failed = true;
     } catch (err) {
       print(`FAIL ${name}: ${(err as Error).message}`);

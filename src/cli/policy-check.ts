@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { CoderClient } from '../coder/client';
 import type { Organization } from '../coder/types';
-import { idpSyncOverlaps, organizationsOfPolicy, type IdpSyncState } from '../policy/idp-sync-overlap';
 import { PolicyError } from '../policy/errors';
 import { formatPath, loadPolicyFile } from '../policy/load';
 import { BUILT_IN_ORG_ROLES, type AccessPolicy } from '../policy/schema';
 import { compileGlob } from '../policy/glob';
+import { readIdpSyncOverlaps } from '../reconcile/idp-sync-settings';
 
 /**
  * `coder-scim-bridge policy check FILE`: validates an access-policy file, one line per problem naming its
@@ -39,17 +39,10 @@ interface CoderFindings {
   warnings: string[];
 }
 
-/** Reads the IdP sync settings of the organizations the policy touches; a Coder that cannot show them is a warning. */
+/** Overlaps with Coder's own IdP sync; a Coder that cannot show its settings is a warning, not a failure. */
 async function idpSyncWarnings(policy: AccessPolicy, coder: CoderClient, base: Organization, byName: Map<string, Organization>): Promise<string[]> {
   try {
-    const sync: IdpSyncState = { organizationField: (await coder.organizationSyncSettings()).field, groupFields: {}, roleFields: {} };
-    for (const name of organizationsOfPolicy(policy, base.name)) {
-      const org = byName.get(name.toLowerCase());
-      if (!org) continue;
-      sync.groupFields[name] = (await coder.groupSyncSettings(org.id)).field;
-      sync.roleFields[name] = (await coder.roleSyncSettings(org.id)).field;
-    }
-    return idpSyncOverlaps(policy, base.name, sync);
+    return await readIdpSyncOverlaps(coder, policy, base.name, async (name) => byName.get(name.toLowerCase())?.id);
   } catch (err) {
     return [`cannot read Coder's IdP sync settings (${(err as Error).message}): overlaps with Coder's own sync not checked`];
   }

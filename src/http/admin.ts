@@ -10,6 +10,7 @@ import { kindOfType, parseResourceRef, type ResourceRef } from '../model/resourc
 import { StoreError, type DesiredStore } from '../store/types';
 import { type StoredResource } from '../model/resource';
 import { errorMessage } from '../log-errors';
+import type { AccessPolicyStatus, AccessPolicyStatusRecord } from '../store/access-policy-status';
 
 /**
  * The admin API, mounted at /admin behind the admin token: start and follow resyncs, see the queue and the
@@ -37,6 +38,8 @@ export interface AdminDeps {
   /** This process's view of Coder: reachable, and accepting the bridge token. */
   coder?: () => Promise<CoderHealthSnapshot>;
   logger?: Logger;
+  /** What the workers recorded of the access policy and Coder's IdP sync settings. */
+  accessPolicy?: Pick<AccessPolicyStatusRecord, 'read'>;
   /** Failures listed by GET /status (all are counted). */
   failureListLimit?: number;
 }
@@ -92,12 +95,13 @@ export function createAdminRouter(deps: AdminDeps): Router {
   });
 
   router.get('/status', async (_req, res) => {
-    const [counts, last, managed, failures, coder] = await Promise.all([
+    const [counts, last, managed, failures, coder, accessPolicy] = await Promise.all([
       reconcileQueue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
       lastResync.read(),
       store.counts(),
       findPermanentFailures(store, deps.failureListLimit ?? 100),
       deps.coder?.(),
+      deps.accessPolicy?.read(),
     ]);
     res.json({
       queue: { waiting: counts.waiting ?? 0, active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0 },
@@ -106,6 +110,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
       failureCounts: { users: failures.counts.user, groups: failures.counts.group },
       failures: failures.failures,
       ...(coder ? { coder: coderStatus(coder) } : {}),
+      ...(accessPolicy ? { accessPolicy: accessPolicyStatus(accessPolicy) } : {}),
     });
   });
 
@@ -149,6 +154,21 @@ function coderStatus(health: CoderHealthSnapshot): Record<string, unknown> {
     coder_auth_failing: health.authFailing,
     lastAnswerAt: health.lastAnswerAt ?? null,
     lastError: health.lastError ?? null,
+  };
+}
+
+/** `file: null`: the workers apply no policy (they still check Coder's group sync against the groups they manage). */
+function accessPolicyStatus({ loaded, reloadFailure, idpSync }: AccessPolicyStatus): Record<string, unknown> {
+  return {
+    file: loaded?.file ?? null,
+    rules: loaded?.rules ?? 0,
+    onSuspend: loaded?.onSuspend ?? null,
+    fingerprint: loaded?.fingerprint ?? null,
+    loadedAt: loaded?.loadedAt ?? null,
+    reloadFailure,
+    warnings: idpSync?.warnings ?? [],
+    lastCheckedAt: idpSync?.at ?? null,
+    lastCheckError: idpSync?.error ?? null,
   };
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { compilePolicy, type CompiledPolicy } from './compile';
 import type { AccessPolicy } from './schema';
 
@@ -25,6 +26,14 @@ export class AccessPolicyHolder {
 
   source(): AccessPolicy | undefined {
     return this.policy;
+  }
+
+  /**
+   * A short hash of what the policy says (not of the file's bytes: comments and layout do not count), so replicas
+   * and restarts can tell whether they apply the same policy.
+   */
+  fingerprint(): string {
+    return createHash('sha256').update(this.text).digest('hex').slice(0, 12);
   }
 
   /** False when `next` says exactly what the current policy says (a rewrite of the same file changes nothing). */

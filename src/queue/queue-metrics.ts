@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Metrics } from '../metrics';
 import { findPermanentFailures } from '../store/failures';
+import type { AccessPolicyStatusRecord } from '../store/access-policy-status';
 import type { DesiredStore } from '../store/types';
 import type { LastResyncRecord } from './resync-record';
 
@@ -15,16 +16,18 @@ export interface QueueMetricsDeps {
   reconcileQueue: Pick<Queue, 'getJobCounts'>;
   store: DesiredStore;
   lastResync?: Pick<LastResyncRecord, 'read'>;
+  /** Where the workers record their check of Coder's IdP sync settings. */
+  accessPolicy?: Pick<AccessPolicyStatusRecord, 'read'>;
   failureScanIntervalMs?: number;
   now?: () => number;
 }
 
 /**
- * Returns a function that brings the queue, failure and last-resync gauges up to date: call it before rendering
+ * Returns a function that brings the queue, failure, last-resync and IdP-sync-overlap gauges up to date: call it before rendering
  * /metrics. Any replica can serve /metrics, so the figures come from Redis, not from this process's memory.
  */
 export function createQueueMetricsRefresher(deps: QueueMetricsDeps): () => Promise<void> {
-  const { metrics, reconcileQueue, store, lastResync } = deps;
+  const { metrics, reconcileQueue, store, lastResync, accessPolicy } = deps;
   const interval = deps.failureScanIntervalMs ?? FAILURE_SCAN_INTERVAL_MS;
   const now = deps.now ?? Date.now;
   let lastScanAt: number | undefined;
@@ -47,7 +50,12 @@ export function createQueueMetricsRefresher(deps: QueueMetricsDeps): () => Promi
     if (last?.lastSuccessAt !== undefined) metrics.lastResyncSuccess.set(last.lastSuccessAt / 1000);
   };
 
+  const refreshIdpSync = async (): Promise<void> => {
+    const idpSync = (await accessPolicy?.read())?.idpSync;
+    if (idpSync) metrics.idpSyncOverlaps.set(idpSync.warnings.length);
+  };
+
   return async () => {
-    await Promise.all([refreshQueue(), refreshFailures(), refreshLastResync()]);
+    await Promise.all([refreshQueue(), refreshFailures(), refreshLastResync(), refreshIdpSync()]);
   };
 }

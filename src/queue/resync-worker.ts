@@ -14,6 +14,8 @@ export interface ResyncWorkerOptions {
   resync: Omit<ResyncOptions, 'dryRun' | 'resource' | 'onProgress' | 'logger'>;
   metrics?: Metrics;
   logger: Logger;
+  /** Runs before each full resync, dry or not (the IdP sync settings check); it must not throw. */
+  beforeRun?: () => Promise<void>;
 }
 
 /**
@@ -43,6 +45,7 @@ export async function startResyncWorker(options: ResyncWorkerOptions): Promise<W
 
   const processor = async (job: Job<ResyncJobData, ResyncReport>): Promise<ResyncReport> => {
     const jobId = String(job.id);
+    if (job.data.resource === undefined) await options.beforeRun?.();
     try {
       const report = await runResync({
         ...options.resync,

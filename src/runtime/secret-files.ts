@@ -1,11 +1,11 @@
-import { stat } from 'node:fs/promises';
 import { ConfigError, type Config } from '../config';
 import type { Logger } from '../log';
+import { watchFiles } from './file-watch';
 
 /**
  * Re-reads the token files (CODER_SESSION_TOKEN_FILE, SCIM_BEARER_TOKEN_FILE, ADMIN_TOKEN_FILE) when they change,
  * so a rotated Kubernetes Secret takes effect without a restart. Kubernetes swaps a mounted Secret by moving a
- * symlink, which inotify on the file itself does not see: the files are polled with stat(), which follows it.
+ * symlink, which inotify on the file itself does not see: the files are polled (file-watch.ts).
  * The whole configuration is loaded again, so a new token passes the same validation as at start; a bad one
  * is reported and the tokens in use stay.
  */
@@ -29,23 +29,10 @@ function tokensOf(config: Config): string {
   return JSON.stringify([config.coder.token, config.scim.tokens, config.adminToken ?? null]);
 }
 
-async function stamp(file: string): Promise<string> {
-  try {
-    const { ino, mtimeMs, size } = await stat(file);
-    return `${ino}:${mtimeMs}:${size}`;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code ?? 'unreadable';
-  }
-}
-
 /** Returns the function that stops watching. */
 export function watchSecretFiles(options: SecretFilesOptions): () => void {
   const { files, logger } = options;
-  if (files.length === 0) return () => undefined;
   let current = tokensOf(options.initial);
-  // No stamps yet: the first poll reloads once, which catches a change between the start's read and the first stat.
-  let stamps: string[] | undefined;
-  let polling = false;
 
   const reload = () => {
     let config: Config;
@@ -62,18 +49,5 @@ export function watchSecretFiles(options: SecretFilesOptions): () => void {
     logger.info({ event: 'secrets_reloaded', files }, 'token files re-read: the new tokens are in use');
   };
 
-  const poll = async () => {
-    if (polling) return;
-    polling = true;
-    try {
-      const next = await Promise.all(files.map(stamp));
-      if (!stamps || next.some((value, i) => value !== stamps![i])) reload();
-      stamps = next;
-    } finally {
-      polling = false;
-    }
-  };
-  const timer = setInterval(() => void poll(), options.intervalMs ?? SECRET_POLL_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+  return watchFiles({ files, onChange: reload, intervalMs: options.intervalMs ?? SECRET_POLL_MS });
 }

@@ -15,16 +15,23 @@ import { GroupReconciler } from '../reconcile/group-reconciler';
 import { OrgDirectory } from '../reconcile/org-directory';
 import type { PlanContext } from '../reconcile/plan';
 import { UserReconciler } from '../reconcile/user-reconciler';
+import { AccessPolicyStatusRecord } from '../store/access-policy-status';
 import { ClaimIndex } from '../store/claims';
 import { PendingChanges } from '../store/pending-changes';
 import type { RedisConnections } from '../store/redis';
 import type { RedisStore } from '../store/redis-store';
+import { watchFiles } from './file-watch';
+import { idpSyncChecker } from './idp-sync-check';
+import { PolicyReloader, type ReloadTrigger } from './policy-reload';
 
 /**
  * The reconcile side of a bridge (`worker` and `all`): waits for the Coder preflight, however long Coder takes
  * to answer, then starts the reconcile and resync workers and the pending sweep. Until then jobs wait in the
  * queue: none is taken, so none fails or runs out of attempts.
  */
+
+/** How often ACCESS_POLICY_FILE is stat()ed: a ConfigMap update applies within this (plus the kubelet's own delay). */
+export const POLICY_POLL_MS = 5_000;
 
 export interface WorkerRuntimeDeps {
   config: Config;
@@ -43,6 +50,8 @@ export interface WorkerRuntime {
   preflightDone(): boolean;
   /** The access policy the reconcilers apply; undefined until the preflight is done. */
   accessPolicy(): AccessPolicyHolder | undefined;
+  /** Re-reads ACCESS_POLICY_FILE (SIGHUP); resolves once the reload is done. */
+  reloadPolicy(trigger: ReloadTrigger): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,6 +62,7 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
   const closers: (() => Promise<unknown>)[] = [];
   let done = false;
   let policy: AccessPolicyHolder | undefined;
+  let reloader: PolicyReloader | undefined;
 
   const start = async (): Promise<void> => {
     const { organization, groupsLicensed } = await coderPreflight({
@@ -67,6 +77,8 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
     const adoption = { tokenUserId: tokenUserIdOf(deps.coder), groups: config.adoptGroups };
     policy = new AccessPolicyHolder(config.accessPolicy?.policy, organization.name);
     const access = { policy, orgs: new OrgDirectory(deps.coder, organization) };
+    const policyStatus = new AccessPolicyStatusRecord(deps.redis.store, prefix);
+    const checkIdpSync = idpSyncChecker({ coder: deps.coder, policy, orgs: access.orgs, status: policyStatus, metrics: deps.metrics, logger });
     const reconcileDeps = { store: deps.store, claims: new ClaimIndex(deps.redis.queue, prefix), queue: deps.producer, coder: deps.coder, ctx, adoption, access };
     const worker = startReconcileWorker({
       connection: deps.redis.queue,
@@ -85,6 +97,7 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
       resync: { store: deps.store, coder: deps.coder, producer: deps.producer, plan: ctx },
       metrics: deps.metrics,
       logger,
+      beforeRun: checkIdpSync,
     });
     closers.push(() => resyncWorker.close());
     const resyncQueue = new ResyncQueue(deps.redis.queue, prefix, logger);
@@ -99,6 +112,20 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
     const sweep = new PendingSweep({ changes: new PendingChanges(deps.redis.store, prefix), redis: deps.redis.store, prefix, producer: deps.producer, logger });
     sweep.start();
     closers.push(async () => sweep.stop());
+
+    if (config.accessPolicy) {
+      const file = config.accessPolicy.file;
+      reloader = new PolicyReloader({ file, holder: policy, store: deps.store, producer: deps.producer, status: policyStatus, metrics: deps.metrics, logger, onChange: checkIdpSync });
+      await reloader.reload('start');
+      const stopWatching = watchFiles({ files: [file], onChange: () => reloader?.reload('file'), intervalMs: POLICY_POLL_MS });
+      closers.push(async () => {
+        stopWatching();
+        reloader?.close();
+      });
+    } else {
+      await policyStatus.unloaded();
+    }
+    await checkIdpSync();
 
     done = true;
     logger.info(
@@ -115,6 +142,11 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
   return {
     preflightDone: () => done,
     accessPolicy: () => policy,
+    reloadPolicy: async (trigger) => {
+      if (reloader) return reloader.reload(trigger);
+      const why = config.accessPolicy ? 'the worker has not started yet (it reads the file when it starts)' : 'ACCESS_POLICY_FILE is not set';
+      logger.info({ event: 'access_policy_reload_skipped', trigger }, `access policy not reloaded: ${why}`);
+    },
     close: async () => {
       abort.abort();
       await started;

@@ -1,7 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { request } from 'undici';
 import { startCoderSim, type CoderSim } from '../coder-sim';
 import { freePort } from '../e2e/harness';
 import { FIXED_SCIM_TOKEN } from '../fixtures/tokens';
@@ -44,6 +47,8 @@ test('check prints one ok line per check and exits 0 against a healthy Coder and
     'ok   coder token',
     'ok   organization',
     'ok   groups licence',
+    'ok   access policy',
+    'ok   idp sync',
   ]);
   expect(result.stdout).not.toContain(sim.token);
 });
@@ -64,6 +69,28 @@ test('check warns, without failing, when groups are not licensed', async () => {
     expect(result.stdout).toMatch(/^warn groups licence: template_rbac not enabled/m);
   } finally {
     sim.setOptions({ groupsLicensed: true });
+  }
+});
+
+test("check prints each overlap with Coder's own IdP sync as a warning line, without failing", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'check-policy-'));
+  const file = join(dir, 'policy.yaml');
+  writeFileSync(file, 'version: 1\nrules:\n  - name: admins\n    match: { groups: [Admins] }\n    grants:\n      organizations: [{ name: coder, roles: [organization-admin] }]\n');
+  const patch = (path: string, body: unknown) =>
+    request(`${sim.url}/api/v2${path}`, { method: 'PATCH', headers: { 'coder-session-token': sim.token, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.body.dump());
+  await patch(`/organizations/${sim.defaultOrgId}/settings/idpsync/roles`, { field: 'roles', mapping: {} });
+  await patch(`/organizations/${sim.defaultOrgId}/settings/idpsync/groups`, { field: 'groups', mapping: {} });
+  try {
+    const result = await cli(['check'], { ...baseEnv(), ACCESS_POLICY_FILE: file });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^ok   access policy: ${file}: 1 rules, onSuspend leave$`, 'm'));
+    expect(result.stdout).toMatch(/^warn idp sync: 2 overlap\(s\) with Coder's own IdP sync/m);
+    expect(result.stdout).toMatch(/^warn idp sync: organization "coder": Coder's role sync is on \(field "roles"\)/m);
+    expect(result.stdout).toMatch(/^warn idp sync: organization "coder": Coder's group sync is on \(field "groups"\)/m);
+  } finally {
+    await patch(`/organizations/${sim.defaultOrgId}/settings/idpsync/roles`, { field: '', mapping: {} });
+    await patch(`/organizations/${sim.defaultOrgId}/settings/idpsync/groups`, { field: '', mapping: {} });
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

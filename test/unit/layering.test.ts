@@ -21,7 +21,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   reconcile: [...SHARED, 'coder', 'store', 'policy'],
   queue: [...SHARED, 'reconcile', 'store'],
   http: [...SHARED, 'scim', 'store', 'queue'],
-  runtime: [...SHARED, 'coder', 'store', 'reconcile', 'queue', 'http'],
+  runtime: [...SHARED, 'coder', 'store', 'reconcile', 'queue', 'http', 'policy'],
   composition: ['*'],
 };
 
