@@ -1,4 +1,5 @@
 import type { ResyncJobView, ResyncQueue } from '../queue/resync-queue';
+import { describeGrant } from '../reconcile/policy-preview';
 import type { ResyncProgress, ResyncReport } from '../reconcile/resync';
 
 /**
@@ -41,6 +42,15 @@ function reportLines(report: ResyncReport): string[] {
     lines.push(`  ${resource.type}/${resource.id}: ${resource.differences.length > 0 ? `differs in ${resource.differences.join(', ')}; ` : ''}${operations}`);
   }
   if (report.operationsOmitted > 0) lines.push(`  ... and ${report.operationsOmitted} more drifted resources`);
+  if (report.policy) {
+    const { evaluated, changed, changes, changesOmitted } = report.policy;
+    lines.push(`access policy: ${changed} of ${evaluated} users and groups ${report.dryRun ? 'would change' : 'change'}`);
+    for (const change of changes) {
+      const grants = [...change.add.map((g) => `+ ${describeGrant(g)}`), ...change.remove.map((g) => `- ${describeGrant(g)}`)];
+      lines.push(`  ${change.type}/${change.id} (${change.name}): ${grants.join('; ')}`);
+    }
+    if (changesOmitted > 0) lines.push(`  ... and ${changesOmitted} more`);
+  }
   for (const problem of report.problems) lines.push(`  failed ${problem.type}/${problem.id}: ${problem.code}: ${problem.message}`);
   lines.push(`unmanaged in Coder (not touched): ${report.unmanaged.userCount} users, ${report.unmanaged.groupCount} groups`);
   for (const user of report.unmanaged.users) lines.push(`  user ${user.username} <${user.email}> (${user.status})`);

@@ -107,7 +107,9 @@ export function createdGrants(access: GroupAccess | undefined): GroupGrantRecord
 
 export type GrantStep = 'done' | 'gone';
 
-type GrantCoder = Pick<CoderClient, 'groupSummary' | 'templates' | 'templateAcl' | 'patchGroup' | 'patchTemplateAcl'>;
+/** What planning reads of Coder (a resync's preview passes reads that remember templates and ACLs across groups). */
+export type GrantReads = Pick<CoderClient, 'groupSummary' | 'templates' | 'templateAcl'>;
+type GrantCoder = GrantReads & Pick<CoderClient, 'patchGroup' | 'patchTemplateAcl'>;
 
 /** The grant step of a group reconcile (display name excepted: see viewGroup). */
 export class GroupGrants {
@@ -122,11 +124,8 @@ export class GroupGrants {
   async apply(view: GroupPolicyView & { access: GroupAccess; key: string }, progress: Progress<AppliedGroupState>): Promise<GrantStep> {
     const applied = progress.applied!;
     const granted = applied.access ?? EMPTY_GROUP_GRANTS;
-    // The display name is the SCIM mapping's business here (see viewGroup): planned as neither set nor granted.
-    const desired: GroupAccess = { ...view.access, displayName: undefined };
-    const actual = await this.readActual(applied.coderId, view.orgId, desired, granted);
-    if (!actual) return 'gone';
-    const change = planGroupChange(desired, actual.desiredAcl, { ...granted, displayName: undefined }, actual.coder, '');
+    const change = await planGroupGrants(this.coder, view.access, view.orgId, applied);
+    if (!change) return 'gone';
     let record: GroupGrantRecord = { ...granted, templates: { ...granted.templates } };
     const save = () => {
       progress.applied = { ...progress.applied!, access: record };
@@ -156,42 +155,56 @@ export class GroupGrants {
     progress.applied = { ...progress.applied!, access: change.next, accessKey: view.key };
     return 'done';
   }
+}
 
-  private async readActual(
-    coderId: string,
-    orgId: string,
-    desired: GroupAccess,
-    granted: GroupGrantRecord,
-  ): Promise<{ coder: CoderGroupAccess; desiredAcl: Record<string, TemplateAccess> } | null> {
-    const coder: CoderGroupAccess = { quotaAllowance: 0, displayName: '', avatarUrl: '', templates: {} };
-    const fields = [desired.quotaAllowance, desired.avatarUrl, granted.quotaAllowance, granted.avatarUrl];
-    if (fields.some((value) => value !== undefined)) {
-      const group = await this.coder.groupSummary(coderId);
-      if (!group) return null;
-      coder.quotaAllowance = group.quota_allowance;
-      coder.avatarUrl = group.avatar_url;
-    }
-    let desiredAcl: Record<string, TemplateAccess> = {};
-    if (desired.templates.length > 0 || Object.keys(granted.templates).length > 0) {
-      const templates = await this.coder.templates(orgId);
-      desiredAcl = planTemplateAcl(desired, templates);
-      const existing = new Set(templates.map((template) => template.id));
-      const relevant = [...new Set([...Object.keys(desiredAcl), ...Object.keys(granted.templates)])].filter((id) => existing.has(id));
-      for (const templateId of relevant) {
-        const entry = await this.entryOf(templateId, coderId);
-        if (entry !== undefined) coder.templates[templateId] = entry;
-      }
-    }
-    return { coder, desiredAcl };
+/**
+ * The change the policy's grants need, read from Coder as the grant step reads it; null when the Coder group is
+ * gone. Shared by the grant step and the resync's preview (`resync --dry-run`).
+ */
+export async function planGroupGrants(reads: GrantReads, access: GroupAccess, orgId: string, applied: AppliedGroupState): Promise<GroupAccessChange | null> {
+  const granted = applied.access ?? EMPTY_GROUP_GRANTS;
+  // The display name is the SCIM mapping's business here (see viewGroup): planned as neither set nor granted.
+  const desired: GroupAccess = { ...access, displayName: undefined };
+  const actual = await readActual(reads, applied.coderId, orgId, desired, granted);
+  if (!actual) return null;
+  return planGroupChange(desired, actual.desiredAcl, { ...granted, displayName: undefined }, actual.coder, '');
+}
+
+async function readActual(
+  reads: GrantReads,
+  coderId: string,
+  orgId: string,
+  desired: GroupAccess,
+  granted: GroupGrantRecord,
+): Promise<{ coder: CoderGroupAccess; desiredAcl: Record<string, TemplateAccess> } | null> {
+  const coder: CoderGroupAccess = { quotaAllowance: 0, displayName: '', avatarUrl: '', templates: {} };
+  const fields = [desired.quotaAllowance, desired.avatarUrl, granted.quotaAllowance, granted.avatarUrl];
+  if (fields.some((value) => value !== undefined)) {
+    const group = await reads.groupSummary(coderId);
+    if (!group) return null;
+    coder.quotaAllowance = group.quota_allowance;
+    coder.avatarUrl = group.avatar_url;
   }
-
-  private async entryOf(templateId: string, groupId: string): Promise<TemplateAccess | undefined> {
-    try {
-      return (await this.coder.templateAcl(templateId)).group.find((entry) => entry.id === groupId)?.role;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
+  let desiredAcl: Record<string, TemplateAccess> = {};
+  if (desired.templates.length > 0 || Object.keys(granted.templates).length > 0) {
+    const templates = await reads.templates(orgId);
+    desiredAcl = planTemplateAcl(desired, templates);
+    const existing = new Set(templates.map((template) => template.id));
+    const relevant = [...new Set([...Object.keys(desiredAcl), ...Object.keys(granted.templates)])].filter((id) => existing.has(id));
+    for (const templateId of relevant) {
+      const entry = await entryOf(reads, templateId, coderId);
+      if (entry !== undefined) coder.templates[templateId] = entry;
     }
+  }
+  return { coder, desiredAcl };
+}
+
+async function entryOf(reads: GrantReads, templateId: string, groupId: string): Promise<TemplateAccess | undefined> {
+  try {
+    return (await reads.templateAcl(templateId)).group.find((entry) => entry.id === groupId)?.role;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
   }
 }
 

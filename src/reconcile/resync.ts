@@ -8,6 +8,8 @@ import { managedIds, readManagedGroups, readManagedUsers } from './managed-resou
 import type { GroupOperation, PlanContext, UserOperation } from './plan';
 import { formatResourceRef, parseResourceRef, resourceTypeOf, type ResourceRef, type ResourceType } from '../model/resource-ref';
 import { errorMessage } from '../log-errors';
+import type { User } from '../coder/types';
+import { previewPolicy, type PolicyChange, type PolicyPreviewDeps } from './policy-preview';
 
 /**
  * The full resync (design rule 7): read Coder in pages, compare with the store, and for each drifted resource
@@ -71,7 +73,21 @@ export interface ResyncReport {
   /** Per drifted resource, the operations the reconciler will run (or, on a dry run, would run). */
   operations: ResourceOperations[];
   operationsOmitted: number;
+  /**
+   * What the access policy changes in Coder, per user and group: the grants to add and to remove (on a dry run:
+   * would). Absent when the workers apply no policy and hold no grant of an earlier one.
+   */
+  policy?: PolicyReport;
   problems: ResourceProblem[];
+}
+
+export interface PolicyReport {
+  /** Users and groups in Coder whose access was planned. */
+  evaluated: number;
+  /** Of those, how many the policy changes (each queued for a forced reconcile, unless a dry run). */
+  changed: number;
+  changes: PolicyChange[];
+  changesOmitted: number;
 }
 
 export interface ResyncOptions {
@@ -80,6 +96,8 @@ export interface ResyncOptions {
   producer: ReconcileEnqueuer;
   /** Plan context: the organization, the delete policy and login type the reconcilers use. */
   plan: PlanContext;
+  /** The access policy's planning (absent: the policy section is left out). */
+  policy?: PolicyPreviewDeps;
   dryRun: boolean;
   /** "Users/<id>" or "Groups/<id>": resync only that resource. */
   resource?: string;
@@ -96,6 +114,8 @@ interface ReadResult {
   users: ManagedUser[];
   groups: ManagedGroup[];
   drift: Drift;
+  /** Every Coder user, when the resync read them all. */
+  coderUsers?: User[];
 }
 
 async function readEverything(options: ResyncOptions): Promise<ReadResult> {
@@ -106,7 +126,7 @@ async function readEverything(options: ResyncOptions): Promise<ReadResult> {
     readManagedGroups(store, groupIds),
     readFullSnapshot(coder, plan.orgId, options.pageSize),
   ]);
-  return { users, groups, drift: computeDrift({ users, groups }, snapshot, plan) };
+  return { users, groups, drift: computeDrift({ users, groups }, snapshot, plan), coderUsers: snapshot.users };
 }
 
 async function readOne(options: ResyncOptions, ref: ResourceRef): Promise<ReadResult> {
@@ -143,6 +163,18 @@ async function recordRealState<A>(store: DesiredStore, kind: ResourceKind, id: s
   await store.setSync(kind, id, next);
 }
 
+/** The policy section; a resource whose planning fails is a problem of the resync, as a failed repair is. */
+async function planPolicy(
+  deps: PolicyPreviewDeps,
+  read: Omit<ReadResult, 'drift'> & { drift: Drift },
+  problems: ResourceProblem[],
+): Promise<Awaited<ReturnType<typeof previewPolicy>> | undefined> {
+  const recorded = read.users.some((u) => u.sync?.applied?.access) || read.groups.some((g) => g.sync?.applied?.access);
+  if (!deps.access.policy.current() && !recorded) return undefined;
+  const skip = new Set(read.drift.unplannable.map((u) => `${u.kind}:${u.id}`));
+  return previewPolicy(deps, { users: read.users, groups: read.groups, coderUsers: read.coderUsers, skip }, ({ type, id, err }) => problems.push(problemOf(type, id, err)));
+}
+
 function problemOf(type: ResourceType, id: string, err: unknown): ResourceProblem {
   const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : 'error';
   return { type, id, code, message: errorMessage(err) };
@@ -162,7 +194,7 @@ export async function runResync(options: ResyncOptions): Promise<ResyncReport> {
   logger?.info({ event: 'resync_started', dryRun, resource: options.resource }, 'resync started');
   await report();
 
-  const { users, groups, drift } = ref ? await readOne(options, ref) : await readEverything(options);
+  const { users, groups, drift, coderUsers } = ref ? await readOne(options, ref) : await readEverything(options);
   const drifted = [...drift.users, ...drift.groups];
   const problems: ResourceProblem[] = drift.unplannable.map((u) => ({ type: resourceTypeOf(u.kind), id: u.id, code: u.code, message: u.message }));
   progress.phase = 'repairing';
@@ -172,6 +204,8 @@ export async function runResync(options: ResyncOptions): Promise<ResyncReport> {
   await report();
 
   const driftedKeys = new Set(drifted.map((d) => `${d.kind}:${d.id}`));
+  const policy = options.policy ? await planPolicy(options.policy, { users, groups, coderUsers, drift }, problems) : undefined;
+  progress.failed = problems.length;
   const storedApplied = new Map<string, unknown>([
     ...users.map((u): [string, unknown] => [`user:${u.id}`, u.sync?.applied]),
     ...groups.map((g): [string, unknown] => [`group:${g.id}`, g.sync?.applied]),
@@ -199,7 +233,10 @@ export async function runResync(options: ResyncOptions): Promise<ResyncReport> {
   }
 
   if (!dryRun) {
-    for (const failed of permanentlyFailed) {
+    // What the policy changes and nothing else queues: a grant undone by hand in Coder, a template created since.
+    const queued = new Set([...driftedKeys, ...permanentlyFailed.map((r) => `${r.kind}:${r.id}`)]);
+    const policyOnly = (policy?.changes ?? []).map((c) => ({ kind: c.type === 'Users' ? ('user' as const) : ('group' as const), id: c.id })).filter((r) => !queued.has(`${r.kind}:${r.id}`));
+    for (const failed of [...permanentlyFailed, ...policyOnly]) {
       try {
         await producer.enqueue(failed.kind, failed.id, { force: true });
         progress.changed += 1;
@@ -230,6 +267,9 @@ export async function runResync(options: ResyncOptions): Promise<ResyncReport> {
     },
     operations: operations.slice(0, REPORT_LIST_LIMIT),
     operationsOmitted: Math.max(0, operations.length - REPORT_LIST_LIMIT),
+    ...(policy
+      ? { policy: { evaluated: policy.evaluated, changed: policy.changes.length, changes: policy.changes.slice(0, REPORT_LIST_LIMIT), changesOmitted: Math.max(0, policy.changes.length - REPORT_LIST_LIMIT) } }
+      : {}),
     problems: problems.slice(0, REPORT_LIST_LIMIT),
   };
   progress.phase = 'done';
@@ -244,6 +284,8 @@ export async function runResync(options: ResyncOptions): Promise<ResyncReport> {
       changed: result.changed,
       failed: result.failed,
       retriedFailures: result.retriedFailures,
+      policyEvaluated: result.policy?.evaluated,
+      policyChanged: result.policy?.changed,
       unmanagedUsers: result.unmanaged.userCount,
       unmanagedGroups: result.unmanaged.groupCount,
       durationMs: result.finishedAt - startedAt,

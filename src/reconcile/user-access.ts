@@ -1,8 +1,9 @@
 import type { CoderClient } from '../coder/client';
 import { isNotFound } from '../coder/errors';
-import type { StoredResource } from '../model/resource';
+import type { UserRoles } from '../coder/types';
+import type { ScimDocument, StoredResource } from '../model/resource';
 import type { CompiledPolicy } from '../policy/compile';
-import { EMPTY_USER_GRANTS, planGroupAccess, planUserAccess, planUserChange, type UserAccess, type UserGrantRecord } from '../policy/plan';
+import { EMPTY_USER_GRANTS, planGroupAccess, planUserAccess, planUserChange, type UserAccess, type UserAccessChange, type UserGrantRecord } from '../policy/plan';
 import type { DesiredStore } from '../store/types';
 import type { AdoptionPolicy } from './adoption';
 import { adoptedButPrivileged, privilegeOf } from './adoption-rules';
@@ -42,7 +43,7 @@ export class UserAccessApplier {
     const record = applied.access;
     // No policy and nothing granted: the hot path of a bridge without ACCESS_POLICY_FILE reads nothing more.
     if (!policy && !record) return 'continue';
-    const desired = stored && policy ? await this.desired(id, stored, policy) : NO_ACCESS;
+    const desired = stored && policy ? await this.desired(id, stored.doc, policy) : NO_ACCESS;
     if (!force && record && !record.partial && sameUserAccess(desired, record.desired)) return 'continue';
     const granted = record?.granted ?? EMPTY_USER_GRANTS;
     if (asksNothing(desired, access.orgs.base.name) && isEmptyGrants(granted)) {
@@ -54,9 +55,9 @@ export class UserAccessApplier {
   }
 
   /** The user's SCIM groups (by displayName) and `roles` values, through the policy. */
-  private async desired(id: string, stored: StoredResource, policy: CompiledPolicy): Promise<UserAccess> {
+  private async desired(id: string, doc: ScimDocument, policy: CompiledPolicy): Promise<UserAccess> {
     const groups = await this.groupsOf(id);
-    return planUserAccess(policy, { groups: groups.map((group) => String(group.doc.displayName ?? '')), roles: scimRoleValues(stored.doc) });
+    return planUserAccess(policy, { groups: groups.map((group) => String(group.doc.displayName ?? '')), roles: scimRoleValues(doc) });
   }
 
   private async groupsOf(id: string): Promise<StoredResource[]> {
@@ -81,14 +82,36 @@ export class UserAccessApplier {
     return living;
   }
 
-  /** One read of Coder, then joins, organization roles, site roles and leaves, the record kept after each call. */
-  private async apply(id: string, desired: UserAccess, granted: UserGrantRecord, progress: Progress<AppliedUserState>, access: AccessContext): Promise<AccessStep> {
-    const { coder } = this.deps;
-    const applied = progress.applied!;
-    const { coderId, username } = applied;
-    let roles;
+  /**
+   * What a resync would change for this user (`resync --dry-run`), planned exactly as `converge` plans it, with
+   * `reads` answering the role read (a resync reads every user's roles in a few list calls). Undefined when the
+   * policy asks nothing of the user, or Coder no longer has it. Throws as `converge` would for an account the
+   * bridge does not manage.
+   */
+  async preview(id: string, doc: ScimDocument | null, applied: AppliedUserState, reads: Pick<CoderClient, 'userRoles'>): Promise<UserAccessChange | undefined> {
+    const access = this.deps.access;
+    const policy = access?.policy.current();
+    const record = applied.access;
+    if (!access || (!policy && !record)) return undefined;
+    const desired = doc && policy ? await this.desired(id, doc, policy) : NO_ACCESS;
+    const granted = record?.granted ?? EMPTY_USER_GRANTS;
+    if (asksNothing(desired, access.orgs.base.name) && isEmptyGrants(granted)) return undefined;
+    const planned = await this.plan(id, desired, granted, applied, access, reads);
+    return planned === 'replan' ? undefined : planned.change;
+  }
+
+  /** One read of Coder's roles, then the change: shared by `apply` and `preview`. 'replan': Coder lost the user. */
+  private async plan(
+    id: string,
+    desired: UserAccess,
+    granted: UserGrantRecord,
+    applied: AppliedUserState,
+    access: AccessContext,
+    reads: Pick<CoderClient, 'userRoles'>,
+  ): Promise<{ change: UserAccessChange; ids: Map<string, string>; owned: UserGrantRecord; roles: UserRoles } | 'replan'> {
+    let roles: UserRoles;
     try {
-      roles = await coder.userRoles(coderId);
+      roles = await reads.userRoles(applied.coderId);
     } catch (err) {
       if (isNotFound(err)) return 'replan';
       throw err;
@@ -107,7 +130,17 @@ export class UserAccessApplier {
     }
     const names = new Map([...ids].map(([name, orgId]) => [orgId, name]));
     const actual = coderAccessOf(roles, (orgId) => names.get(orgId) ?? access.orgs.nameOf(orgId));
-    const change = planUserChange(desired, owned, actual, access.orgs.base.name);
+    return { change: planUserChange(desired, owned, actual, access.orgs.base.name), ids, owned, roles };
+  }
+
+  /** One read of Coder, then joins, organization roles, site roles and leaves, the record kept after each call. */
+  private async apply(id: string, desired: UserAccess, granted: UserGrantRecord, progress: Progress<AppliedUserState>, access: AccessContext): Promise<AccessStep> {
+    const { coder } = this.deps;
+    const applied = progress.applied!;
+    const { coderId, username } = applied;
+    const planned = await this.plan(id, desired, granted, applied, access, coder);
+    if (planned === 'replan') return 'replan';
+    const { change, ids, owned, roles } = planned;
 
     let record: AppliedUserAccess = {
       granted: owned,

@@ -94,7 +94,7 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
     const resyncWorker = await startResyncWorker({
       connection: deps.redis.queue,
       prefix,
-      resync: { store: deps.store, coder: deps.coder, producer: deps.producer, plan: ctx },
+      resync: { store: deps.store, coder: deps.coder, producer: deps.producer, plan: ctx, policy: { coder: deps.coder, store: deps.store, adoption, access, baseOrgId: organization.id } },
       metrics: deps.metrics,
       logger,
       beforeRun: checkIdpSync,
