@@ -112,12 +112,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     accessPolicyRules: new Gauge({
       name: `${NAMESPACE}access_policy_rules`,
-      help: 'Rules of the access policy this worker applies (absent without ACCESS_POLICY_FILE).',
+      help: 'Rules of the access policy this process applies (0 without ACCESS_POLICY_FILE, and in `serve`, which applies none: see /admin/status).',
       registers,
     }),
     accessPolicyInfo: new Gauge({
       name: `${NAMESPACE}access_policy_info`,
-      help: 'Always 1, labelled with the fingerprint of the access policy this worker applies: replicas that differ apply different policies.',
+      help: 'Always 1, labelled with the fingerprint of the access policy this worker process applies: worker replicas that differ apply different policies.',
       labelNames: ['fingerprint'],
       registers,
     }),

@@ -7,6 +7,7 @@ import { startBridge } from '../../src/bridge';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import type { CoderSim } from '../coder-sim';
+import { api } from '../coder-sim/helpers';
 import { startE2E, type E2E } from './harness';
 import { waitFor } from '../wait-for';
 
@@ -35,13 +36,7 @@ let dataOrg = '';
 const logs: Record<string, any>[] = [];
 
 async function patchSim(path: string, body: unknown): Promise<void> {
-  const reply = await request(`${sim.url}/api/v2${path}`, {
-    method: 'PATCH',
-    headers: { 'coder-session-token': sim.token, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(reply.statusCode).toBe(200);
-  await reply.body.dump();
+  expect((await api(sim, 'PATCH', path, body)).status).toBe(200);
 }
 
 async function overlapsMetric(): Promise<number | undefined> {

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { request } from 'undici';
 import { startCoderSim, type CoderSim } from '../coder-sim';
+import { api } from '../coder-sim/helpers';
 import { freePort } from '../e2e/harness';
 import { FIXED_SCIM_TOKEN } from '../fixtures/tokens';
 import { deleteTestKeys, REDIS_URL, testRedis } from '../redis';
@@ -76,8 +76,7 @@ test("check prints each overlap with Coder's own IdP sync as a warning line, wit
   const dir = mkdtempSync(join(tmpdir(), 'check-policy-'));
   const file = join(dir, 'policy.yaml');
   writeFileSync(file, 'version: 1\nrules:\n  - name: admins\n    match: { groups: [Admins] }\n    grants:\n      organizations: [{ name: coder, roles: [organization-admin] }]\n');
-  const patch = (path: string, body: unknown) =>
-    request(`${sim.url}/api/v2${path}`, { method: 'PATCH', headers: { 'coder-session-token': sim.token, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.body.dump());
+  const patch = (path: string, body: unknown) => api(sim, 'PATCH', path, body);
   await patch(`/organizations/${sim.defaultOrgId}/settings/idpsync/roles`, { field: 'roles', mapping: {} });
   await patch(`/organizations/${sim.defaultOrgId}/settings/idpsync/groups`, { field: 'groups', mapping: {} });
   try {
