@@ -35,6 +35,10 @@ rules:
     match: { groups: ["DS Admins"] }
     grants:
       organizations: [{ name: data-science, roles: [organization-admin] }]
+  - name: okta-ds-teams
+    match: { groups: ["ds-*"] }
+    grants:
+      group: { organization: data-science }
   - name: okta-ops-auditors
     match: { groups: ["Ops Auditors"] }
     grants:
@@ -213,6 +217,17 @@ describe('Okta pushed groups', () => {
     await settled();
     expect((await applied(id))?.access).toMatchObject({ granted: { siteRoles: [], organizations: {} } });
     expect((await applied(id))?.access?.organizationIds).not.toContain(dataScience);
+  });
+
+  test('a group the policy places in another organization makes its members members there, without roles', async () => {
+    const { id, coderId } = await pushUser(oktaUser(`okta-team-${++seq}@example.com`, 'Tea', 'Mmate'));
+    const group = await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'ds-notebooks', members: [{ value: id }] });
+    expect(group.status).toBe(201);
+    await reconcileUser(id);
+    await waitFor(() => orgRoles(coderId, dataScience) !== undefined, WAIT_MS, 'member of data-science');
+    await settled();
+    expect(orgRoles(coderId, dataScience)).toEqual([]);
+    expect((await applied(id))?.access).toMatchObject({ granted: { siteRoles: [], organizations: { 'data-science': { member: true, roles: [] } } } });
   });
 });
 
