@@ -10,7 +10,7 @@ import type { CoderSim, SimGroup } from '../coder-sim';
 import { api } from '../coder-sim/helpers';
 import { testRedis } from '../redis';
 import { waitFor } from '../wait-for';
-import { oktaUser, startE2E, type BridgeLauncher, type E2E } from './harness';
+import { oktaUser, PATCH_OP, startE2E, type BridgeLauncher, type E2E } from './harness';
 
 /**
  * Issue 12, the group side: the access policy gives a group its template access (use/admin, globs) and quota,
@@ -33,9 +33,10 @@ const launch: BridgeLauncher = async (env) => {
   return { origin: bridge.origin, close: () => bridge!.close() };
 };
 
-async function restartWithPolicy(text: string): Promise<void> {
+async function restartWithPolicy(text: string, env: Record<string, string> = {}): Promise<void> {
   writeFileSync(policyFile, text);
   await bridge!.close();
+  bridgeEnv = { ...bridgeEnv, ...env };
   bridge = await startBridge(loadConfig(bridgeEnv), 'all', createLogger('silent'));
 }
 
@@ -208,4 +209,53 @@ test('a group placed in a second organization lands there with its grants and, o
   expect(opsAfter.retiring).toBeUndefined();
   expect(simGroup(opsAfter.coderId)).toMatchObject({ organization_id: research, name: opsBefore.name });
   await waitFor(() => simGroup(opsAfter.coderId)!.members.has(carolInCoder), 20_000, 'carol in the moved Ops group');
+});
+
+const FOLLOW_POLICY = `
+version: 1
+rules:
+  - match: {groups: ["Research*"]}
+    grants: {group: {organization: research}}
+  - match: {groups: [Archive]}
+    grants: {siteRoles: [auditor]}
+`;
+
+test("a group's rename and deletion re-queue its members, whose organizations and roles follow; an adopted group moved elsewhere is left where it was", async () => {
+  let research = '';
+  let legacy: SimGroup | undefined;
+  await start(FOLLOW_POLICY, (sim) => {
+    research = sim.direct.createOrganization('research');
+    legacy = sim.direct.createGroup({ name: 'Legacy' });
+  });
+  const dave = await scimUser('dave@example.com');
+  const groupId = await scimGroup('Research Lab', [dave]);
+  const daveInCoder = async () => (await e2e.store.getSync<{ coderId: string }>('user', dave))?.applied?.coderId;
+  await waitFor(async () => simGroup((await appliedGroup(groupId))?.coderId)?.members.has((await daveInCoder())!) === true, 20_000, 'dave in Research Lab');
+  const coderDave = (await daveInCoder())!;
+  expect(e2e.sim.orgMembers(research)).toContain(coderDave);
+  const before = (await appliedGroup(groupId))!;
+
+  // Renamed to a name the research rule does not match: the group comes back to the default organization, dave
+  // leaves the organization the bridge made him join, and gains what the new name grants.
+  expect((await e2e.scim('PATCH', `/Groups/${groupId}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: 'Archive' }] })).status).toBe(204);
+  await waitFor(() => e2e.sim.roles(coderDave).site.includes('auditor') && !e2e.sim.orgMembers(research).includes(coderDave), 20_000, 'dave follows the rename');
+  await waitFor(async () => (await appliedGroup(groupId))?.organizationId === undefined && simGroup(before.coderId) === undefined, 20_000, 'the group back home');
+  await waitFor(async () => simGroup((await appliedGroup(groupId))!.coderId)?.members.has(coderDave) === true, 20_000, 'dave in Archive');
+
+  // Deleted: dave loses what the group granted.
+  expect((await e2e.scim('DELETE', `/Groups/${groupId}`)).status).toBe(204);
+  await waitFor(() => !e2e.sim.roles(coderDave).site.includes('auditor'), 20_000, 'dave follows the deletion');
+
+  // An adopted group (ADOPT_GROUPS) that a policy edit places elsewhere: made anew there, the old one let go, untouched.
+  await restartWithPolicy(FOLLOW_POLICY, { ADOPT_GROUPS: 'Legacy' });
+  const legacyId = await scimGroup('Legacy', [dave]);
+  await waitFor(async () => (await appliedGroup(legacyId))?.membersTracked === true, 20_000, 'Legacy adopted');
+  expect(await appliedGroup(legacyId)).toMatchObject({ coderId: legacy!.id, adopted: true });
+  await restartWithPolicy(FOLLOW_POLICY.replace('["Research*"]', '["Research*", Legacy]'));
+  await requeueGroup(legacyId);
+  await waitFor(async () => (await appliedGroup(legacyId))?.organizationId === research, 20_000, 'Legacy made in research');
+  await waitFor(async () => (await appliedGroup(legacyId))?.retiring === undefined, 20_000, 'the adopted group let go');
+  expect((await appliedGroup(legacyId))!.coderId).not.toBe(legacy!.id);
+  expect(simGroup(legacy!.id)).toMatchObject({ organization_id: e2e.sim.defaultOrgId, name: 'Legacy' });
+  expect(simGroup(legacy!.id)!.members.has(coderDave)).toBe(true);
 });
