@@ -1,9 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import type { Bridge } from '../../src/bridge';
-import { ReconcileProducer } from '../../src/queue/producer';
 import type { AppliedUserState } from '../../src/reconcile/plan';
 import type { SyncError } from '../../src/model/sync';
 import { api } from '../coder-sim/helpers';
@@ -49,8 +47,6 @@ rules:
 const WAIT_MS = 20_000;
 
 let e2e: E2E;
-let redis: Redis;
-let producer: ReconcileProducer;
 let dataScience: string;
 let ops: string;
 let seq = 0;
@@ -66,13 +62,9 @@ beforeAll(async () => {
       return { ACCESS_POLICY_FILE: file };
     },
   });
-  redis = new Redis(e2e.config.redis.url);
-  producer = new ReconcileProducer(redis, e2e.prefix);
 });
 
 afterAll(async () => {
-  await producer.close();
-  redis.disconnect();
   await e2e.close();
 });
 
@@ -130,11 +122,6 @@ async function settled(): Promise<void> {
     WAIT_MS,
     'an idle queue',
   );
-}
-
-/** A group membership change reaches the user's reconcile (the group side queues it; queued here as well, harmlessly). */
-async function reconcileUser(id: string): Promise<void> {
-  await producer.enqueue('user', id);
 }
 
 const site = (coderId: string) => [...e2e.sim.roles(coderId).site].sort();
@@ -220,14 +207,12 @@ describe('Okta pushed groups', () => {
     const { id, coderId } = await pushUser(oktaUser(`okta-ds-${++seq}@example.com`, 'Dee', 'Ess'));
     const group = await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'DS Admins', members: [{ value: id }] });
     expect(group.status).toBe(201);
-    await reconcileUser(id);
     await waitFor(() => orgRoles(coderId, dataScience)?.join() === 'organization-admin', WAIT_MS, 'member of data-science as organization-admin');
     await settled();
     expect((await applied(id))?.access?.organizationIds).toContain(dataScience);
 
     const removed = await e2e.scim('PATCH', `/Groups/${group.body.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'remove', path: `members[value eq "${id}"]` }] });
     expect([200, 204]).toContain(removed.status);
-    await reconcileUser(id);
     await waitFor(() => orgRoles(coderId, dataScience) === undefined, WAIT_MS, 'data-science membership taken back');
     await settled();
     expect((await applied(id))?.access).toMatchObject({ granted: { siteRoles: [], organizations: {} } });
@@ -238,11 +223,12 @@ describe('Okta pushed groups', () => {
     const { id, coderId } = await pushUser(oktaUser(`okta-team-${++seq}@example.com`, 'Tea', 'Mmate'));
     const group = await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'ds-notebooks', members: [{ value: id }] });
     expect(group.status).toBe(201);
-    await reconcileUser(id);
     await waitFor(() => orgRoles(coderId, dataScience) !== undefined, WAIT_MS, 'member of data-science');
     await settled();
     expect(orgRoles(coderId, dataScience)).toEqual([]);
     expect((await applied(id))?.access).toMatchObject({ granted: { siteRoles: [], organizations: { 'data-science': { member: true, roles: [] } } } });
+    // Once the user is there, the group (which lives there) takes it in.
+    await waitFor(() => e2e.sim.groups(dataScience).some((g) => g.name === 'ds-notebooks' && g.members.has(coderId)), WAIT_MS, 'the group in data-science takes the user in');
   });
 });
 
@@ -268,13 +254,11 @@ describe('grants made by hand', () => {
     expect((await api(e2e.sim, 'PUT', `/organizations/${dataScience}/members/${coderId}/roles`, { roles: ['organization-auditor'] })).status).toBe(200);
 
     const group = await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'DS Admins', members: [{ value: id }] });
-    await reconcileUser(id);
     await waitFor(() => orgRoles(coderId, dataScience)?.join() === 'organization-admin,organization-auditor', WAIT_MS, 'organization-admin added');
     await settled();
     expect((await applied(id))?.access?.granted.organizations).toEqual({ 'data-science': { member: false, roles: ['organization-admin'] } });
 
     await e2e.scim('DELETE', `/Groups/${group.body.id}`);
-    await reconcileUser(id);
     await waitFor(() => orgRoles(coderId, dataScience)?.join() === 'organization-auditor', WAIT_MS, 'organization-admin taken back, membership kept');
   });
 });
@@ -329,13 +313,26 @@ describe("Coder's own IdP sync", () => {
     expect(site(coderId)).toEqual(['template-admin']);
   });
 
+  test('organization sync on: the manual add is refused, with the setting named', async () => {
+    const { id, coderId } = await pushUser(oktaUser(`okta-orgsync-${++seq}@example.com`, 'Org', 'Sync'));
+    expect((await api(e2e.sim, 'PATCH', '/settings/idpsync/organization', { field: 'groups', mapping: {}, organization_assign_default: true })).status).toBe(200);
+    try {
+      await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'DS Admins', members: [{ value: id }] });
+        await waitFor(async () => (await lastError(id)) !== undefined, WAIT_MS, 'the failure');
+      expect(await lastError(id)).toMatchObject({ code: 'idp_sync', permanent: true });
+      expect((await lastError(id))!.message).toContain('IdP organization sync field');
+      expect(orgRoles(coderId, dataScience)).toBeUndefined();
+    } finally {
+      await api(e2e.sim, 'PATCH', '/settings/idpsync/organization', { field: '', mapping: {}, organization_assign_default: true });
+    }
+  });
+
   test("an organization's role sync on: the membership is made and recorded, the role refused with the setting named", async () => {
     const { id, coderId } = await pushUser(oktaUser(`okta-ops-${++seq}@example.com`, 'Op', 'Ess'));
     expect((await api(e2e.sim, 'PATCH', `/organizations/${ops}/settings/idpsync/roles`, { field: 'roles', mapping: {} })).status).toBe(200);
     try {
       await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Ops Auditors', members: [{ value: id }] });
-      await reconcileUser(id);
-      await waitFor(async () => (await lastError(id)) !== undefined, WAIT_MS, 'the failure');
+        await waitFor(async () => (await lastError(id)) !== undefined, WAIT_MS, 'the failure');
       const error = (await lastError(id))!;
       expect(error).toMatchObject({ code: 'idp_sync', permanent: true });
       expect(error.message).toMatch(/organization ops.*role sync/);
