@@ -207,14 +207,20 @@ rules:
     grants: {group: {organization: research}}
   - match: {groups: [Archive]}
     grants: {siteRoles: [auditor]}
+  - match: {groups: [Legacy]}
+    grants: {group: {templates: [{name: "base-*", access: use}]}}
 `;
 
-test("a group's rename and deletion re-queue its members, whose organizations and roles follow; an adopted group moved elsewhere is left where it was", async () => {
+test("a group's rename and deletion re-queue its members, whose organizations and roles follow; an adopted group moved elsewhere is let go, only the bridge's grants taken back", async () => {
   let research = '';
   let legacy: SimGroup | undefined;
+  let baseTemplate = '';
+  let handTemplate = '';
   await start(FOLLOW_POLICY, (sim) => {
     research = sim.direct.createOrganization('research');
     legacy = sim.direct.createGroup({ name: 'Legacy' });
+    baseTemplate = sim.direct.createTemplate('base-tools');
+    handTemplate = sim.direct.createTemplate('hand-tools');
   });
   const dave = await scimUser('dave@example.com');
   const groupId = await scimGroup('Research Lab', [dave]);
@@ -235,15 +241,20 @@ test("a group's rename and deletion re-queue its members, whose organizations an
   expect((await e2e.scim('DELETE', `/Groups/${groupId}`)).status).toBe(204);
   await waitFor(() => !e2e.sim.roles(coderDave).site.includes('auditor'), 20_000, 'dave follows the deletion');
 
-  // An adopted group (ADOPT_GROUPS) that a policy edit places elsewhere: made anew there, the old one let go, untouched.
+  // An adopted group (ADOPT_GROUPS) that a policy edit places elsewhere: made anew there; the old one is let go with
+  // its members and hand-made grants, only what the bridge granted it is taken back.
   await restartWithPolicy(FOLLOW_POLICY, { ADOPT_GROUPS: 'Legacy' });
+  expect((await api(e2e.sim, 'PATCH', `/templates/${handTemplate}/acl`, { group_perms: { [legacy!.id]: 'admin' } })).status).toBe(200);
   const legacyId = await scimGroup('Legacy', [dave]);
-  await waitFor(async () => (await appliedGroup(legacyId))?.membersTracked === true, 20_000, 'Legacy adopted');
-  expect(await appliedGroup(legacyId)).toMatchObject({ coderId: legacy!.id, adopted: true });
-  await restartWithPolicy(FOLLOW_POLICY.replace('["Research*"]', '["Research*", Legacy]'));
+  await waitFor(async () => (await appliedGroup(legacyId))?.accessKey !== undefined, 20_000, 'Legacy adopted and granted');
+  expect(await appliedGroup(legacyId)).toMatchObject({ coderId: legacy!.id, adopted: true, access: { templates: { [baseTemplate]: 'use' } } });
+  expect(e2e.sim.templateAcl(baseTemplate).groups[legacy!.id]).toBe('use');
+  await restartWithPolicy(FOLLOW_POLICY.replace('["Research*"]', '["Research*", Legacy]'), { ADOPT_GROUPS: 'Legacy' });
   await waitFor(async () => (await appliedGroup(legacyId))?.organizationId === research, 20_000, 'Legacy made in research');
   await waitFor(async () => (await appliedGroup(legacyId))?.retiring === undefined, 20_000, 'the adopted group let go');
   expect((await appliedGroup(legacyId))!.coderId).not.toBe(legacy!.id);
   expect(simGroup(legacy!.id)).toMatchObject({ organization_id: e2e.sim.defaultOrgId, name: 'Legacy' });
   expect(simGroup(legacy!.id)!.members.has(coderDave)).toBe(true);
+  expect(e2e.sim.templateAcl(baseTemplate).groups[legacy!.id]).toBeUndefined();
+  expect(e2e.sim.templateAcl(handTemplate).groups[legacy!.id]).toBe('admin');
 });
