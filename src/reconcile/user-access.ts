@@ -55,7 +55,9 @@ export class UserAccessApplier {
 
   /** The user's SCIM groups (by displayName) and `roles` values, through the policy. */
   private async desired(id: string, stored: StoredResource, policy: CompiledPolicy): Promise<UserAccess> {
-    const groups = await this.groupsOf(id);
+    // A policy matching no group (Entra app roles only) costs no read of the user's groups.
+    const matchesGroups = policy.byGroup.size > 0 || policy.groupGlobs.length > 0;
+    const groups = matchesGroups ? await this.groupsOf(id) : [];
     return planUserAccess(policy, { groups: groups.map((group) => String(group.doc.displayName ?? '')), roles: scimRoleValues(stored.doc) });
   }
 

@@ -50,7 +50,8 @@ export class UserReconciler implements Reconciler {
 
   /**
    * The user's lifecycle, then the access policy once the user exists in Coder. A user deleted in SCIM gives back
-   * the bridge's grants before it is suspended or deleted; a deactivated one keeps them.
+   * the bridge's grants before it is suspended or deleted; a deactivated one keeps them. A suspended user's
+   * workspaces are stopped (onSuspend) before any grant is changed, so a refused grant cannot hold that up.
    */
   private async converge(id: string, stored: StoredResource | null, progress: Progress<AppliedUserState>, force: boolean): Promise<void> {
     const desired = stored ? mapUser(stored.doc) : null;
@@ -63,16 +64,26 @@ export class UserReconciler implements Reconciler {
         await this.refuseIfPrivileged(id, progress.applied);
         rolesChecked = true;
       }
-      if (!desired && (await this.access.converge(id, null, progress, force)) === 'replan') {
-        progress.applied = undefined;
-        continue;
+      // Deprovisioning is never held up by the grants: a failed take-back is reported once the user is suspended.
+      let takeBackFailure: unknown;
+      if (!desired) {
+        try {
+          if ((await this.access.converge(id, null, progress, force)) === 'replan') {
+            progress.applied = undefined;
+            continue;
+          }
+        } catch (err) {
+          takeBackFailure = err;
+        }
       }
       if (!(await this.applyAll(id, desired, operations, progress))) continue;
+      await this.access.stopWorkspacesIfSuspended(progress);
+      // A deleted Coder user holds nothing any more: only a suspended one still has grants to take back.
+      if (takeBackFailure !== undefined && progress.applied) throw takeBackFailure;
       if (desired && (await this.access.converge(id, stored, progress, force)) === 'replan') {
         progress.applied = undefined;
         continue;
       }
-      await this.access.stopWorkspacesIfSuspended(progress);
       progress.notes.unshift(...notes);
       if (desired) this.requeueGroupsIfLanded(id, before, progress);
       return;

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import type { Bridge } from '../../src/bridge';
 import { ReconcileProducer } from '../../src/queue/producer';
 import type { AppliedUserState } from '../../src/reconcile/plan';
 import type { SyncError } from '../../src/model/sync';
@@ -35,6 +36,10 @@ rules:
     match: { groups: ["DS Admins"] }
     grants:
       organizations: [{ name: data-science, roles: [organization-admin] }]
+  - name: okta-ds-teams
+    match: { groups: ["ds-*"] }
+    grants:
+      group: { organization: data-science }
   - name: okta-ops-auditors
     match: { groups: ["Ops Auditors"] }
     grants:
@@ -214,6 +219,17 @@ describe('Okta pushed groups', () => {
     expect((await applied(id))?.access).toMatchObject({ granted: { siteRoles: [], organizations: {} } });
     expect((await applied(id))?.access?.organizationIds).not.toContain(dataScience);
   });
+
+  test('a group the policy places in another organization makes its members members there, without roles', async () => {
+    const { id, coderId } = await pushUser(oktaUser(`okta-team-${++seq}@example.com`, 'Tea', 'Mmate'));
+    const group = await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'ds-notebooks', members: [{ value: id }] });
+    expect(group.status).toBe(201);
+    await reconcileUser(id);
+    await waitFor(() => orgRoles(coderId, dataScience) !== undefined, WAIT_MS, 'member of data-science');
+    await settled();
+    expect(orgRoles(coderId, dataScience)).toEqual([]);
+    expect((await applied(id))?.access).toMatchObject({ granted: { siteRoles: [], organizations: { 'data-science': { member: true, roles: [] } } } });
+  });
 });
 
 describe('grants made by hand', () => {
@@ -288,6 +304,17 @@ describe("Coder's own IdP sync", () => {
     expect(JSON.stringify(status.failures)).toContain('CODER_OIDC_USER_ROLE_FIELD');
   });
 
+  test('a user deleted in SCIM is suspended even when Coder refuses to take back its site role', async () => {
+    const { id, coderId } = await pushUser(entraUser([{ primary: true, value: 'Coder.TemplateAdmin' }]));
+    await waitFor(() => site(coderId).join() === 'template-admin', WAIT_MS, 'template-admin granted');
+    e2e.sim.direct.setSiteRoleField('roles');
+    expect((await e2e.scim('DELETE', `/Users/${id}`)).status).toBe(204);
+    await waitFor(async () => (await lastError(id)) !== undefined, WAIT_MS, 'the failure');
+    expect(e2e.sim.users().find((user) => user.id === coderId)?.status).toBe('suspended');
+    expect(await lastError(id)).toMatchObject({ code: 'idp_sync', permanent: true });
+    expect(site(coderId)).toEqual(['template-admin']);
+  });
+
   test("an organization's role sync on: the membership is made and recorded, the role refused with the setting named", async () => {
     const { id, coderId } = await pushUser(oktaUser(`okta-ops-${++seq}@example.com`, 'Op', 'Ess'));
     expect((await api(e2e.sim, 'PATCH', `/organizations/${ops}/settings/idpsync/roles`, { field: 'roles', mapping: {} })).status).toBe(200);
@@ -336,5 +363,56 @@ describe('onSuspend: stopWorkspaces', () => {
     await waitFor(async () => (await applied(id))?.status !== 'suspended', WAIT_MS, 'activated');
     await settled();
     expect((await applied(id))?.access?.workspacesStopped).toBeUndefined();
+  });
+});
+
+describe('a policy edit', () => {
+  test('takes back what the bridge granted and nothing made by hand; one write per changed grant', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'policy-edit-'));
+    const file = join(dir, 'access-policy.yaml');
+    const grants = (siteRoles: string) => `version: 1
+rules:
+  - match: { roles: [Coder.Dev] }
+    grants:
+      siteRoles: [${siteRoles}]
+      organizations: [{ name: data-science, roles: [organization-admin] }]
+`;
+    writeFileSync(file, grants('template-admin, auditor'));
+    let ds = '';
+    const edited = await startE2E({
+      env: (sim) => {
+        ds = sim.direct.createOrganization('data-science');
+        return { ACCESS_POLICY_FILE: file };
+      },
+    });
+    try {
+      const reply = await edited.scim('POST', '/Users', entraUser([{ primary: true, value: 'Coder.Dev' }]));
+      expect(reply.status).toBe(201);
+      const id: string = reply.body.id;
+      let coderId = '';
+      await waitFor(
+        async () => {
+          coderId = (await edited.store.getSync<AppliedUserState>('user', id))?.applied?.coderId ?? '';
+          return coderId !== '' && edited.sim.roles(coderId).site.length === 2 && edited.sim.roles(coderId).organizations[ds]?.length === 1;
+        },
+        WAIT_MS,
+        'the first policy applied',
+      );
+      // By hand: user-admin, and organization-auditor in data-science.
+      edited.sim.direct.setUserRoles(coderId, [...edited.sim.roles(coderId).site, 'user-admin']);
+      expect((await api(edited.sim, 'PUT', `/organizations/${ds}/members/${coderId}/roles`, { roles: ['organization-admin', 'organization-auditor'] })).status).toBe(200);
+      await waitFor(async () => (await edited.store.pending()).length === 0, WAIT_MS, 'nothing pending');
+      edited.sim.resetCalls();
+
+      writeFileSync(file, grants('auditor'));
+      await (edited.bridge as unknown as Bridge).reloadPolicy();
+      await waitFor(() => !edited.sim.roles(coderId).site.includes('template-admin'), WAIT_MS, 'template-admin taken back');
+      await waitFor(async () => (await edited.store.pending()).length === 0, WAIT_MS, 'nothing pending');
+      expect([...edited.sim.roles(coderId).site].sort()).toEqual(['auditor', 'user-admin']);
+      expect(edited.sim.roles(coderId).organizations[ds]).toEqual(['organization-admin', 'organization-auditor']);
+      expect(edited.sim.writeCalls()).toBe(1);
+    } finally {
+      await edited.close();
+    }
   });
 });
