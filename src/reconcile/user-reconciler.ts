@@ -59,6 +59,7 @@ export class UserReconciler implements Reconciler {
     let rolesChecked = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const operations = planUser(desired, progress.applied, this.deps.ctx);
+      if (stored) await this.createInPolicyOrganizations(id, stored, operations);
       const notes = operations.filter(isNote).map(noteOf);
       if (!rolesChecked && progress.applied?.adopted && operations.some((operation) => !isNote(operation))) {
         await this.refuseIfPrivileged(id, progress.applied);
@@ -91,6 +92,14 @@ export class UserReconciler implements Reconciler {
     throw new ReconcileError('not_converging', `Coder kept disagreeing with the plan for user ${id}`, false);
   }
 
+  /** A user is created in the organizations the access policy places it in: one call instead of one per organization. */
+  private async createInPolicyOrganizations(id: string, stored: StoredResource, operations: UserOperation[]): Promise<void> {
+    const create = operations.find((operation): operation is Extract<UserOperation, { op: 'createUser' }> => operation.op === 'createUser');
+    if (!create) return;
+    const orgIds = await this.access.organizationsAtCreation(id, stored);
+    if (orgIds.length > 0) create.body = { ...create.body, organization_ids: [...new Set([...create.body.organization_ids, ...orgIds])] };
+  }
+
   /** False when Coder disagreed and the plan must be made again against the corrected state. */
   private async applyAll(id: string, desired: DesiredUser | null, operations: UserOperation[], progress: Progress<AppliedUserState>): Promise<boolean> {
     for (const operation of operations) {
@@ -104,7 +113,8 @@ export class UserReconciler implements Reconciler {
   private async apply(id: string, desired: DesiredUser | null, operation: UserOperation, progress: Progress<AppliedUserState>): Promise<Step> {
     const { coder } = this.deps;
     if (operation.op === 'createUser') {
-      progress.applied = await this.createOrAdopt(id, operation.body, desired!.username, progress);
+      const applied = await this.createOrAdopt(id, operation.body, desired!.username, progress);
+      progress.applied = progress.createdCoderIds.includes(applied.coderId) ? this.access.createdIn(applied, operation.body.organization_ids) : applied;
       return 'replan';
     }
     const applied = progress.applied!;

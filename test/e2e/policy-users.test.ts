@@ -199,6 +199,20 @@ describe('Entra app roles (the SCIM roles attribute)', () => {
     await settled();
     expect(e2e.sim.calls()).toEqual({});
   });
+  test('a user created with an organization grant is created in that organization: no join call', async () => {
+    e2e.sim.resetCalls();
+    const { id, coderId } = await pushUser(entraUser([{ primary: true, value: 'DS.Lead' }]));
+    await waitFor(() => orgRoles(coderId, dataScience)?.join() === 'organization-admin' && site(coderId).join() === 'auditor', WAIT_MS, 'DS.Lead granted');
+    await settled();
+    const calls = e2e.sim.calls();
+    expect(calls['POST /api/v2/organizations/{org}/members/{user}']).toBeUndefined();
+    expect(e2e.sim.writeCalls()).toBe(3);
+    expect((await applied(id))?.access).toEqual({
+      granted: { siteRoles: ['auditor'], organizations: { 'data-science': { member: true, roles: ['organization-admin'] } } },
+      desired: { siteRoles: ['auditor'], organizations: { 'data-science': ['organization-admin'] } },
+      organizationIds: expect.arrayContaining([e2e.sim.defaultOrgId, dataScience]),
+    });
+  });
 });
 
 describe('Okta pushed groups', () => {
