@@ -107,6 +107,13 @@ export function createdGrants(access: GroupAccess | undefined): GroupGrantRecord
 
 export type GrantStep = 'done' | 'gone';
 
+export function hasGrants(record: GroupGrantRecord): boolean {
+  return record.quotaAllowance !== undefined || record.avatarUrl !== undefined || record.displayName !== undefined || Object.keys(record.templates).length > 0;
+}
+
+/** What a group is granted by no rule: applying it takes back whatever the bridge granted. */
+export const NO_GROUP_ACCESS: GroupAccess = Object.freeze({ organization: '', templates: [] }) as unknown as GroupAccess;
+
 type GrantCoder = Pick<CoderClient, 'groupSummary' | 'templates' | 'templateAcl' | 'patchGroup' | 'patchTemplateAcl'>;
 
 /** The grant step of a group reconcile (display name excepted: see viewGroup). */
@@ -119,7 +126,7 @@ export class GroupGrants {
    * fields and one per changed ACL entry, each recorded in `progress` once Coder took it.
    * 'gone': the Coder group was deleted outside the bridge.
    */
-  async apply(view: GroupPolicyView & { access: GroupAccess; key: string }, progress: Progress<AppliedGroupState>): Promise<GrantStep> {
+  async apply(view: { orgId: string; access: GroupAccess; key: string }, progress: Progress<AppliedGroupState>): Promise<GrantStep> {
     const applied = progress.applied!;
     const granted = applied.access ?? EMPTY_GROUP_GRANTS;
     // The display name is the SCIM mapping's business here (see viewGroup): planned as neither set nor granted.
