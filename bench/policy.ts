@@ -6,6 +6,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { compilePolicy } from '../src/policy/compile';
 import { applyUserChange, planUserAccess, planUserChange, EMPTY_USER_GRANTS, type CoderUserAccess, type UserAccess } from '../src/policy/plan';
 import type { AccessPolicy } from '../src/policy/schema';
+import { policyEditCalls } from './policy-e2e';
 import { percentile } from './stats';
 
 const RULES = 200;
@@ -46,7 +47,7 @@ function changedGrants(a: UserAccess, b: UserAccess): number {
   return count;
 }
 
-function main(): void {
+function planningCost(): string[] {
   const compileStart = process.hrtime.bigint();
   const compiled = compilePolicy(policy(), 'coder');
   const compileMs = Number(process.hrtime.bigint() - compileStart) / 1e6;
@@ -76,17 +77,25 @@ function main(): void {
   const after = planUserAccess(compiled, { groups: groups.slice(0, GROUPS / 2), roles: [] });
   const half = planUserChange(after, first.next, granted, 'coder');
   const fmt = (ms: number) => `${(ms * 1000).toFixed(1)} µs`;
-  process.stdout.write(
-    [
+  return [
       `policy: ${RULES} rules (${compiled.groupGlobs.length} glob patterns), user in ${GROUPS} groups with ${roles.length} app roles`,
       `compile once:            ${compileMs.toFixed(2)} ms`,
       `plan one user change (${ITERATIONS} runs): mean ${fmt(samples.reduce((a, b) => a + b, 0) / samples.length)}, p50 ${fmt(percentile(samples, 50))}, p90 ${fmt(percentile(samples, 90))}, p99 ${fmt(percentile(samples, 99))} (target < 1 ms)`,
       `CPU per plan (process.cpuUsage over all runs, includes GC): ${fmt(cpuPerPlanMs)}`,
       `Coder calls: first grant of this user ${first.calls}; removing "Team 6" ${calls}; dropping half the groups and the app roles ${half.calls} for ${changedGrants(before, after)} changed grants`,
       `load average while measuring: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`,
-      '',
-    ].join('\n'),
-  );
+  ];
 }
 
-main();
+async function main(): Promise<void> {
+  process.stdout.write([...planningCost(), ''].join('\n'));
+  process.stdout.write([...(await policyEditCalls()), ''].join('\n'));
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -107,6 +107,13 @@ export function createdGrants(access: GroupAccess | undefined): GroupGrantRecord
 
 export type GrantStep = 'done' | 'gone';
 
+export function hasGrants(record: GroupGrantRecord): boolean {
+  return record.quotaAllowance !== undefined || record.avatarUrl !== undefined || record.displayName !== undefined || Object.keys(record.templates).length > 0;
+}
+
+/** What a group is granted by no rule: applying it takes back whatever the bridge granted. */
+export const NO_GROUP_ACCESS: GroupAccess = Object.freeze({ organization: '', templates: [] }) as unknown as GroupAccess;
+
 /** What planning reads of Coder (a resync's preview passes reads that remember templates and ACLs across groups). */
 export type GrantReads = Pick<CoderClient, 'groupSummary' | 'templates' | 'templateAcl'>;
 type GrantCoder = GrantReads & Pick<CoderClient, 'patchGroup' | 'patchTemplateAcl'>;
@@ -121,7 +128,7 @@ export class GroupGrants {
    * fields and one per changed ACL entry, each recorded in `progress` once Coder took it.
    * 'gone': the Coder group was deleted outside the bridge.
    */
-  async apply(view: GroupPolicyView & { access: GroupAccess; key: string }, progress: Progress<AppliedGroupState>): Promise<GrantStep> {
+  async apply(view: { orgId: string; access: GroupAccess; key: string }, progress: Progress<AppliedGroupState>): Promise<GrantStep> {
     const applied = progress.applied!;
     const granted = applied.access ?? EMPTY_GROUP_GRANTS;
     const change = await planGroupGrants(this.coder, view.access, view.orgId, applied);

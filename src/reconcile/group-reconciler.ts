@@ -4,7 +4,7 @@ import type { StoredResource } from '../model/resource';
 import { firstFreeName, isConflict, takeClaim, type AdoptionPolicy } from './adoption';
 import { groupAdoption } from './adoption-rules';
 import { ReconcileError } from './errors';
-import { createdGrants, createFields, groupsAffectUsers, GroupGrants, matchedName, viewGroup, withScimName, type GroupPolicyView } from './group-access';
+import { createdGrants, createFields, groupsAffectUsers, GroupGrants, hasGrants, matchedName, NO_GROUP_ACCESS, viewGroup, withScimName, type GroupPolicyView } from './group-access';
 import { GROUP_NAME_MAX, mapGroup, type DesiredGroup } from './mapping';
 import { emptyMemberPlan, landedCoderId, memberBatches, memberCount, planMemberChanges, type MemberChangePlan } from './member-plan';
 import { memberDelta, planGroupFields, type AppliedGroupState, type AppliedUserState, type GroupFields, type PlanContext } from './plan';
@@ -82,7 +82,7 @@ export class GroupReconciler implements Reconciler {
     );
   }
 
-  /** `force` (a resync): the policy's grants are read back from Coder even when the ask has not changed. */
+  /** `force` (a resync, a policy reload): the policy's grants are read back from Coder even when the ask has not changed. */
   private async converge(id: string, stored: StoredResource | null, progress: Progress<AppliedGroupState>, force: boolean): Promise<void> {
     const scim = stored ? mapGroup(stored.doc) : null;
     const view = scim ? await viewGroup(this.deps.access, this.deps.ctx.orgId, scim) : null;
@@ -161,7 +161,14 @@ export class GroupReconciler implements Reconciler {
     progress.applied = undefined;
     try {
       const members = await this.createOrAdopt(id, view, progress);
-      progress.applied = { ...progress.applied!, retiring: { coderId: previous.coderId, ...(adopted ? { adopted } : {}) } };
+      const retiring: NonNullable<AppliedGroupState['retiring']> = { coderId: previous.coderId };
+      if (adopted) {
+        retiring.adopted = true;
+        // Where the bridge's grants on it are, to take them back before letting it go.
+        if (previous.organizationId !== undefined) retiring.organizationId = previous.organizationId;
+        if (previous.access !== undefined) retiring.access = previous.access;
+      }
+      progress.applied = { ...progress.applied!, retiring };
       return members;
     } catch (err) {
       // Nothing made in the new organization: the group stays where it is, recorded as before.
@@ -176,11 +183,25 @@ export class GroupReconciler implements Reconciler {
     return groups.all || groups.names.has(name);
   }
 
-  /** The Coder group the group left: deleted when the bridge made it; an adopted one is let go, untouched. */
+  /**
+   * The Coder group the group left: deleted when the bridge made it; an adopted one is let go, with what the bridge
+   * granted it taken back (its members, and grants made by hand, stay).
+   */
   private async retire(id: string, progress: Progress<AppliedGroupState>): Promise<void> {
     const { retiring, ...rest } = progress.applied!;
     if (!retiring) return;
-    if (!retiring.adopted) {
+    if (retiring.adopted && retiring.access) {
+      const old: Progress<AppliedGroupState> = { ...progress, applied: { coderId: retiring.coderId, name: '', displayName: '', access: retiring.access } };
+      try {
+        this.requireLicence();
+        await this.grants.apply({ orgId: retiring.organizationId ?? this.deps.ctx.orgId, access: NO_GROUP_ACCESS, key: '' }, old);
+      } finally {
+        // What is left to take back (nothing once done; a group deleted meanwhile took it all with it).
+        const left = old.applied?.access;
+        const { access: _taken, ...others } = retiring;
+        progress.applied = { ...progress.applied!, retiring: left && hasGrants(left) ? { ...others, access: left } : others };
+      }
+    } else if (!retiring.adopted) {
       this.requireLicence();
       progress.operations.push('deleteGroup');
       try {

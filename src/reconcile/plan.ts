@@ -58,8 +58,11 @@ export interface AppliedGroupState extends AppliedGroup {
   scimDisplayName?: string;
   /** The Coder group existed before the bridge (ADOPT_GROUPS): a move to another organization leaves it there. */
   adopted?: boolean;
-  /** The group's previous Coder group, after the policy moved it to another organization: deleted (or let go) next. */
-  retiring?: { coderId: string; adopted?: boolean };
+  /**
+   * The group's previous Coder group, after the policy moved it to another organization: deleted next when the
+   * bridge made it; an adopted one is let go, once the grants the bridge gave it there (`access`) are taken back.
+   */
+  retiring?: { coderId: string; adopted?: boolean; organizationId?: string; access?: GroupGrantRecord };
 }
 
 /** The desired group with its members resolved to Coder ids (members not yet in Coder are left out). */

@@ -54,9 +54,37 @@ export class UserAccessApplier {
     return this.apply(id, desired, granted, progress, access);
   }
 
+  /**
+   * Ids of the organizations beyond the base one the policy places the user in: a user created with them in
+   * `organization_ids` needs no join call. One Coder lacks is left out (the access step reports it; the user is
+   * created all the same).
+   */
+  async organizationsAtCreation(id: string, stored: StoredResource): Promise<string[]> {
+    const access = this.deps.access;
+    const policy = access?.policy.current();
+    if (!access || !policy) return [];
+    const names = Object.keys((await this.desired(id, stored.doc, policy)).organizations).filter((org) => org !== access.orgs.base.name);
+    return (await Promise.all(names.map((org) => access.orgs.lookup(org)))).filter((orgId): orgId is string => orgId !== undefined);
+  }
+
+  /** A user just created in `orgIds`: the memberships beyond the base organization are the bridge's grants. */
+  createdIn(applied: AppliedUserState, orgIds: readonly string[]): AppliedUserState {
+    const base = this.deps.access?.orgs.base.id;
+    const organizations: UserGrantRecord['organizations'] = {};
+    for (const orgId of orgIds) {
+      const name = orgId === base ? undefined : this.deps.access?.orgs.nameOf(orgId);
+      if (name !== undefined) organizations[name] = { member: true, roles: [] };
+    }
+    if (Object.keys(organizations).length === 0) return applied;
+    // Partial: the rest of the ask (roles) is applied by the access step that follows.
+    return { ...applied, access: { granted: { siteRoles: [], organizations }, desired: NO_ACCESS, organizationIds: [...orgIds], partial: true } };
+  }
+
   /** The user's SCIM groups (by displayName) and `roles` values, through the policy. */
   private async desired(id: string, doc: ScimDocument, policy: CompiledPolicy): Promise<UserAccess> {
-    const groups = await this.groupsOf(id);
+    // A policy matching no group (Entra app roles only) costs no read of the user's groups.
+    const matchesGroups = policy.byGroup.size > 0 || policy.groupGlobs.length > 0;
+    const groups = matchesGroups ? await this.groupsOf(id) : [];
     return planUserAccess(policy, { groups: groups.map((group) => String(group.doc.displayName ?? '')), roles: scimRoleValues(doc) });
   }
 

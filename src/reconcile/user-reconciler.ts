@@ -50,7 +50,8 @@ export class UserReconciler implements Reconciler {
 
   /**
    * The user's lifecycle, then the access policy once the user exists in Coder. A user deleted in SCIM gives back
-   * the bridge's grants before it is suspended or deleted; a deactivated one keeps them.
+   * the bridge's grants before it is suspended or deleted; a deactivated one keeps them. A suspended user's
+   * workspaces are stopped (onSuspend) before any grant is changed, so a refused grant cannot hold that up.
    */
   private async converge(id: string, stored: StoredResource | null, progress: Progress<AppliedUserState>, force: boolean): Promise<void> {
     const desired = stored ? mapUser(stored.doc) : null;
@@ -58,26 +59,45 @@ export class UserReconciler implements Reconciler {
     let rolesChecked = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const operations = planUser(desired, progress.applied, this.deps.ctx);
+      if (stored) await this.createInPolicyOrganizations(id, stored, operations);
       const notes = operations.filter(isNote).map(noteOf);
       if (!rolesChecked && progress.applied?.adopted && operations.some((operation) => !isNote(operation))) {
         await this.refuseIfPrivileged(id, progress.applied);
         rolesChecked = true;
       }
-      if (!desired && (await this.access.converge(id, null, progress, force)) === 'replan') {
-        progress.applied = undefined;
-        continue;
+      // Deprovisioning is never held up by the grants: a failed take-back is reported once the user is suspended.
+      let takeBackFailure: unknown;
+      if (!desired) {
+        try {
+          if ((await this.access.converge(id, null, progress, force)) === 'replan') {
+            progress.applied = undefined;
+            continue;
+          }
+        } catch (err) {
+          takeBackFailure = err;
+        }
       }
       if (!(await this.applyAll(id, desired, operations, progress))) continue;
+      await this.access.stopWorkspacesIfSuspended(progress);
+      // A deleted Coder user holds nothing any more: only a suspended one still has grants to take back.
+      if (takeBackFailure !== undefined && progress.applied) throw takeBackFailure;
       if (desired && (await this.access.converge(id, stored, progress, force)) === 'replan') {
         progress.applied = undefined;
         continue;
       }
-      await this.access.stopWorkspacesIfSuspended(progress);
       progress.notes.unshift(...notes);
       if (desired) this.requeueGroupsIfLanded(id, before, progress);
       return;
     }
     throw new ReconcileError('not_converging', `Coder kept disagreeing with the plan for user ${id}`, false);
+  }
+
+  /** A user is created in the organizations the access policy places it in: one call instead of one per organization. */
+  private async createInPolicyOrganizations(id: string, stored: StoredResource, operations: UserOperation[]): Promise<void> {
+    const create = operations.find((operation): operation is Extract<UserOperation, { op: 'createUser' }> => operation.op === 'createUser');
+    if (!create) return;
+    const orgIds = await this.access.organizationsAtCreation(id, stored);
+    if (orgIds.length > 0) create.body = { ...create.body, organization_ids: [...new Set([...create.body.organization_ids, ...orgIds])] };
   }
 
   /** False when Coder disagreed and the plan must be made again against the corrected state. */
@@ -93,7 +113,8 @@ export class UserReconciler implements Reconciler {
   private async apply(id: string, desired: DesiredUser | null, operation: UserOperation, progress: Progress<AppliedUserState>): Promise<Step> {
     const { coder } = this.deps;
     if (operation.op === 'createUser') {
-      progress.applied = await this.createOrAdopt(id, operation.body, desired!.username, progress);
+      const applied = await this.createOrAdopt(id, operation.body, desired!.username, progress);
+      progress.applied = progress.createdCoderIds.includes(applied.coderId) ? this.access.createdIn(applied, operation.body.organization_ids) : applied;
       return 'replan';
     }
     const applied = progress.applied!;

@@ -4,13 +4,11 @@ import { join } from 'node:path';
 import { startBridge, type Bridge } from '../../src/bridge';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
-import { ReconcileProducer } from '../../src/queue/producer';
 import type { AppliedGroupState } from '../../src/reconcile/plan';
 import type { CoderSim, SimGroup } from '../coder-sim';
 import { api } from '../coder-sim/helpers';
-import { testRedis } from '../redis';
 import { waitFor } from '../wait-for';
-import { oktaUser, startE2E, type BridgeLauncher, type E2E } from './harness';
+import { oktaUser, PATCH_OP, startE2E, type BridgeLauncher, type E2E } from './harness';
 
 /**
  * Issue 12, the group side: the access policy gives a group its template access (use/admin, globs) and quota,
@@ -26,29 +24,21 @@ let e2e: E2E;
 let bridge: Bridge | undefined;
 let bridgeEnv: Record<string, string>;
 
-/** The bridge in this process, restartable on the same origin: a restart reads ACCESS_POLICY_FILE again. */
+/**
+ * The bridge in this process, restartable on the same origin: a restart reads ACCESS_POLICY_FILE again, and a
+ * policy that differs from the one applied before re-queues every applied user and group (runtime/policy-reload.ts).
+ */
 const launch: BridgeLauncher = async (env) => {
   bridgeEnv = env;
   bridge = await startBridge(loadConfig(env), 'all', createLogger('silent'));
   return { origin: bridge.origin, close: () => bridge!.close() };
 };
 
-async function restartWithPolicy(text: string): Promise<void> {
+async function restartWithPolicy(text: string, env: Record<string, string> = {}): Promise<void> {
   writeFileSync(policyFile, text);
   await bridge!.close();
+  bridgeEnv = { ...bridgeEnv, ...env };
   bridge = await startBridge(loadConfig(bridgeEnv), 'all', createLogger('silent'));
-}
-
-/** What a policy reload does for the group: queue its reconcile (not forced: the changed ask alone makes it read Coder). */
-async function requeueGroup(id: string): Promise<void> {
-  const redis = testRedis();
-  const producer = new ReconcileProducer(redis, e2e.prefix);
-  try {
-    await producer.enqueue('group', id);
-  } finally {
-    await producer.close();
-    redis.disconnect();
-  }
 }
 
 async function start(policy: string, prepare: (sim: CoderSim) => void = () => undefined): Promise<void> {
@@ -138,15 +128,16 @@ test('template ACL and quota follow the policy; an edit takes back only what the
   expect((await api(e2e.sim, 'PATCH', `/templates/${templates['manual-tools']}/acl`, { group_perms: { [coderId]: 'use' } })).status).toBe(200);
   expect((await api(e2e.sim, 'PATCH', `/groups/${coderId}`, { quota_allowance: 75 })).status).toBe(200);
 
-  await restartWithPolicy(POLICY_V2);
+  // Counted from before the restart: the reload queues the group as soon as the bridge is up.
   e2e.sim.resetCalls();
-  await requeueGroup(groupId);
+  await restartWithPolicy(POLICY_V2);
   await waitFor(() => aclOf('ops-db') === undefined && aclOf('dev-go') === 'admin' && aclOf('dev-python') === 'admin', 20_000, 'the edited policy applied');
   await e2e.waitForConvergence(30_000);
 
   expect([aclOf('dev-go'), aclOf('dev-python'), aclOf('ops-db'), aclOf('manual-tools'), aclOf('other')]).toEqual(['admin', 'admin', undefined, 'use', undefined]);
   expect(simGroup(coderId)!.quota_allowance).toBe(75);
-  // Three grants changed (dev-go, dev-python, ops-db): three Coder writes, nothing else.
+  // Three grants changed (dev-go, dev-python, ops-db): three Coder writes, nothing else (the user re-evaluated
+  // by the reload, whose access did not change, costs none).
   expect(e2e.sim.writeCalls()).toBe(3);
   expect((await appliedGroup(groupId))!.access).toEqual({ templates: { [templates['dev-go']]: 'admin', [templates['dev-python']]: 'admin' } });
 
@@ -201,11 +192,69 @@ test('a group placed in a second organization lands there with its grants and, o
   const opsBefore = (await appliedGroup(opsId))!;
   expect(simGroup(opsBefore.coderId)!.members.has(carolInCoder)).toBe(true);
   await restartWithPolicy(`${RESEARCH_POLICY}  - match: {groups: [Ops]}\n    grants: {group: {organization: research}}\n`);
-  await requeueGroup(opsId);
   await waitFor(async () => (await appliedGroup(opsId))?.organizationId === research, 20_000, 'Ops moved');
   await waitFor(() => simGroup(opsBefore.coderId) === undefined, 10_000, 'the old Ops group deleted');
   const opsAfter = (await appliedGroup(opsId))!;
   expect(opsAfter.retiring).toBeUndefined();
   expect(simGroup(opsAfter.coderId)).toMatchObject({ organization_id: research, name: opsBefore.name });
   await waitFor(() => simGroup(opsAfter.coderId)!.members.has(carolInCoder), 20_000, 'carol in the moved Ops group');
+});
+
+const FOLLOW_POLICY = `
+version: 1
+rules:
+  - match: {groups: ["Research*"]}
+    grants: {group: {organization: research}}
+  - match: {groups: [Archive]}
+    grants: {siteRoles: [auditor]}
+  - match: {groups: [Legacy]}
+    grants: {group: {templates: [{name: "base-*", access: use}]}}
+`;
+
+test("a group's rename and deletion re-queue its members, whose organizations and roles follow; an adopted group moved elsewhere is let go, only the bridge's grants taken back", async () => {
+  let research = '';
+  let legacy: SimGroup | undefined;
+  let baseTemplate = '';
+  let handTemplate = '';
+  await start(FOLLOW_POLICY, (sim) => {
+    research = sim.direct.createOrganization('research');
+    legacy = sim.direct.createGroup({ name: 'Legacy' });
+    baseTemplate = sim.direct.createTemplate('base-tools');
+    handTemplate = sim.direct.createTemplate('hand-tools');
+  });
+  const dave = await scimUser('dave@example.com');
+  const groupId = await scimGroup('Research Lab', [dave]);
+  const daveInCoder = async () => (await e2e.store.getSync<{ coderId: string }>('user', dave))?.applied?.coderId;
+  await waitFor(async () => simGroup((await appliedGroup(groupId))?.coderId)?.members.has((await daveInCoder())!) === true, 20_000, 'dave in Research Lab');
+  const coderDave = (await daveInCoder())!;
+  expect(e2e.sim.orgMembers(research)).toContain(coderDave);
+  const before = (await appliedGroup(groupId))!;
+
+  // Renamed to a name the research rule does not match: the group comes back to the default organization, dave
+  // leaves the organization the bridge made him join, and gains what the new name grants.
+  expect((await e2e.scim('PATCH', `/Groups/${groupId}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: 'Archive' }] })).status).toBe(204);
+  await waitFor(() => e2e.sim.roles(coderDave).site.includes('auditor') && !e2e.sim.orgMembers(research).includes(coderDave), 20_000, 'dave follows the rename');
+  await waitFor(async () => (await appliedGroup(groupId))?.organizationId === undefined && simGroup(before.coderId) === undefined, 20_000, 'the group back home');
+  await waitFor(async () => simGroup((await appliedGroup(groupId))!.coderId)?.members.has(coderDave) === true, 20_000, 'dave in Archive');
+
+  // Deleted: dave loses what the group granted.
+  expect((await e2e.scim('DELETE', `/Groups/${groupId}`)).status).toBe(204);
+  await waitFor(() => !e2e.sim.roles(coderDave).site.includes('auditor'), 20_000, 'dave follows the deletion');
+
+  // An adopted group (ADOPT_GROUPS) that a policy edit places elsewhere: made anew there; the old one is let go with
+  // its members and hand-made grants, only what the bridge granted it is taken back.
+  await restartWithPolicy(FOLLOW_POLICY, { ADOPT_GROUPS: 'Legacy' });
+  expect((await api(e2e.sim, 'PATCH', `/templates/${handTemplate}/acl`, { group_perms: { [legacy!.id]: 'admin' } })).status).toBe(200);
+  const legacyId = await scimGroup('Legacy', [dave]);
+  await waitFor(async () => (await appliedGroup(legacyId))?.accessKey !== undefined, 20_000, 'Legacy adopted and granted');
+  expect(await appliedGroup(legacyId)).toMatchObject({ coderId: legacy!.id, adopted: true, access: { templates: { [baseTemplate]: 'use' } } });
+  expect(e2e.sim.templateAcl(baseTemplate).groups[legacy!.id]).toBe('use');
+  await restartWithPolicy(FOLLOW_POLICY.replace('["Research*"]', '["Research*", Legacy]'), { ADOPT_GROUPS: 'Legacy' });
+  await waitFor(async () => (await appliedGroup(legacyId))?.organizationId === research, 20_000, 'Legacy made in research');
+  await waitFor(async () => (await appliedGroup(legacyId))?.retiring === undefined, 20_000, 'the adopted group let go');
+  expect((await appliedGroup(legacyId))!.coderId).not.toBe(legacy!.id);
+  expect(simGroup(legacy!.id)).toMatchObject({ organization_id: e2e.sim.defaultOrgId, name: 'Legacy' });
+  expect(simGroup(legacy!.id)!.members.has(coderDave)).toBe(true);
+  expect(e2e.sim.templateAcl(baseTemplate).groups[legacy!.id]).toBeUndefined();
+  expect(e2e.sim.templateAcl(handTemplate).groups[legacy!.id]).toBe('admin');
 });

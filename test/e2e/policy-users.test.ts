@@ -1,8 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { ReconcileProducer } from '../../src/queue/producer';
+import type { Bridge } from '../../src/bridge';
 import type { AppliedUserState } from '../../src/reconcile/plan';
 import type { SyncError } from '../../src/model/sync';
 import { api } from '../coder-sim/helpers';
@@ -35,6 +34,10 @@ rules:
     match: { groups: ["DS Admins"] }
     grants:
       organizations: [{ name: data-science, roles: [organization-admin] }]
+  - name: okta-ds-teams
+    match: { groups: ["ds-*"] }
+    grants:
+      group: { organization: data-science }
   - name: okta-ops-auditors
     match: { groups: ["Ops Auditors"] }
     grants:
@@ -44,8 +47,6 @@ rules:
 const WAIT_MS = 20_000;
 
 let e2e: E2E;
-let redis: Redis;
-let producer: ReconcileProducer;
 let dataScience: string;
 let ops: string;
 let seq = 0;
@@ -61,13 +62,9 @@ beforeAll(async () => {
       return { ACCESS_POLICY_FILE: file };
     },
   });
-  redis = new Redis(e2e.config.redis.url);
-  producer = new ReconcileProducer(redis, e2e.prefix);
 });
 
 afterAll(async () => {
-  await producer.close();
-  redis.disconnect();
   await e2e.close();
 });
 
@@ -125,11 +122,6 @@ async function settled(): Promise<void> {
     WAIT_MS,
     'an idle queue',
   );
-}
-
-/** A group membership change reaches the user's reconcile (the group side queues it; queued here as well, harmlessly). */
-async function reconcileUser(id: string): Promise<void> {
-  await producer.enqueue('user', id);
 }
 
 const site = (coderId: string) => [...e2e.sim.roles(coderId).site].sort();
@@ -194,6 +186,20 @@ describe('Entra app roles (the SCIM roles attribute)', () => {
     await settled();
     expect(e2e.sim.calls()).toEqual({});
   });
+  test('a user created with an organization grant is created in that organization: no join call', async () => {
+    e2e.sim.resetCalls();
+    const { id, coderId } = await pushUser(entraUser([{ primary: true, value: 'DS.Lead' }]));
+    await waitFor(() => orgRoles(coderId, dataScience)?.join() === 'organization-admin' && site(coderId).join() === 'auditor', WAIT_MS, 'DS.Lead granted');
+    await settled();
+    const calls = e2e.sim.calls();
+    expect(calls['POST /api/v2/organizations/{org}/members/{user}']).toBeUndefined();
+    expect(e2e.sim.writeCalls()).toBe(3);
+    expect((await applied(id))?.access).toEqual({
+      granted: { siteRoles: ['auditor'], organizations: { 'data-science': { member: true, roles: ['organization-admin'] } } },
+      desired: { siteRoles: ['auditor'], organizations: { 'data-science': ['organization-admin'] } },
+      organizationIds: expect.arrayContaining([e2e.sim.defaultOrgId, dataScience]),
+    });
+  });
 });
 
 describe('Okta pushed groups', () => {
@@ -201,18 +207,28 @@ describe('Okta pushed groups', () => {
     const { id, coderId } = await pushUser(oktaUser(`okta-ds-${++seq}@example.com`, 'Dee', 'Ess'));
     const group = await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'DS Admins', members: [{ value: id }] });
     expect(group.status).toBe(201);
-    await reconcileUser(id);
     await waitFor(() => orgRoles(coderId, dataScience)?.join() === 'organization-admin', WAIT_MS, 'member of data-science as organization-admin');
     await settled();
     expect((await applied(id))?.access?.organizationIds).toContain(dataScience);
 
     const removed = await e2e.scim('PATCH', `/Groups/${group.body.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'remove', path: `members[value eq "${id}"]` }] });
     expect([200, 204]).toContain(removed.status);
-    await reconcileUser(id);
     await waitFor(() => orgRoles(coderId, dataScience) === undefined, WAIT_MS, 'data-science membership taken back');
     await settled();
     expect((await applied(id))?.access).toMatchObject({ granted: { siteRoles: [], organizations: {} } });
     expect((await applied(id))?.access?.organizationIds).not.toContain(dataScience);
+  });
+
+  test('a group the policy places in another organization makes its members members there, without roles', async () => {
+    const { id, coderId } = await pushUser(oktaUser(`okta-team-${++seq}@example.com`, 'Tea', 'Mmate'));
+    const group = await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'ds-notebooks', members: [{ value: id }] });
+    expect(group.status).toBe(201);
+    await waitFor(() => orgRoles(coderId, dataScience) !== undefined, WAIT_MS, 'member of data-science');
+    await settled();
+    expect(orgRoles(coderId, dataScience)).toEqual([]);
+    expect((await applied(id))?.access).toMatchObject({ granted: { siteRoles: [], organizations: { 'data-science': { member: true, roles: [] } } } });
+    // Once the user is there, the group (which lives there) takes it in.
+    await waitFor(() => e2e.sim.groups(dataScience).some((g) => g.name === 'ds-notebooks' && g.members.has(coderId)), WAIT_MS, 'the group in data-science takes the user in');
   });
 });
 
@@ -238,13 +254,11 @@ describe('grants made by hand', () => {
     expect((await api(e2e.sim, 'PUT', `/organizations/${dataScience}/members/${coderId}/roles`, { roles: ['organization-auditor'] })).status).toBe(200);
 
     const group = await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'DS Admins', members: [{ value: id }] });
-    await reconcileUser(id);
     await waitFor(() => orgRoles(coderId, dataScience)?.join() === 'organization-admin,organization-auditor', WAIT_MS, 'organization-admin added');
     await settled();
     expect((await applied(id))?.access?.granted.organizations).toEqual({ 'data-science': { member: false, roles: ['organization-admin'] } });
 
     await e2e.scim('DELETE', `/Groups/${group.body.id}`);
-    await reconcileUser(id);
     await waitFor(() => orgRoles(coderId, dataScience)?.join() === 'organization-auditor', WAIT_MS, 'organization-admin taken back, membership kept');
   });
 });
@@ -288,13 +302,37 @@ describe("Coder's own IdP sync", () => {
     expect(JSON.stringify(status.failures)).toContain('CODER_OIDC_USER_ROLE_FIELD');
   });
 
+  test('a user deleted in SCIM is suspended even when Coder refuses to take back its site role', async () => {
+    const { id, coderId } = await pushUser(entraUser([{ primary: true, value: 'Coder.TemplateAdmin' }]));
+    await waitFor(() => site(coderId).join() === 'template-admin', WAIT_MS, 'template-admin granted');
+    e2e.sim.direct.setSiteRoleField('roles');
+    expect((await e2e.scim('DELETE', `/Users/${id}`)).status).toBe(204);
+    await waitFor(async () => (await lastError(id)) !== undefined, WAIT_MS, 'the failure');
+    expect(e2e.sim.users().find((user) => user.id === coderId)?.status).toBe('suspended');
+    expect(await lastError(id)).toMatchObject({ code: 'idp_sync', permanent: true });
+    expect(site(coderId)).toEqual(['template-admin']);
+  });
+
+  test('organization sync on: the manual add is refused, with the setting named', async () => {
+    const { id, coderId } = await pushUser(oktaUser(`okta-orgsync-${++seq}@example.com`, 'Org', 'Sync'));
+    expect((await api(e2e.sim, 'PATCH', '/settings/idpsync/organization', { field: 'groups', mapping: {}, organization_assign_default: true })).status).toBe(200);
+    try {
+      await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'DS Admins', members: [{ value: id }] });
+        await waitFor(async () => (await lastError(id)) !== undefined, WAIT_MS, 'the failure');
+      expect(await lastError(id)).toMatchObject({ code: 'idp_sync', permanent: true });
+      expect((await lastError(id))!.message).toContain('IdP organization sync field');
+      expect(orgRoles(coderId, dataScience)).toBeUndefined();
+    } finally {
+      await api(e2e.sim, 'PATCH', '/settings/idpsync/organization', { field: '', mapping: {}, organization_assign_default: true });
+    }
+  });
+
   test("an organization's role sync on: the membership is made and recorded, the role refused with the setting named", async () => {
     const { id, coderId } = await pushUser(oktaUser(`okta-ops-${++seq}@example.com`, 'Op', 'Ess'));
     expect((await api(e2e.sim, 'PATCH', `/organizations/${ops}/settings/idpsync/roles`, { field: 'roles', mapping: {} })).status).toBe(200);
     try {
       await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Ops Auditors', members: [{ value: id }] });
-      await reconcileUser(id);
-      await waitFor(async () => (await lastError(id)) !== undefined, WAIT_MS, 'the failure');
+        await waitFor(async () => (await lastError(id)) !== undefined, WAIT_MS, 'the failure');
       const error = (await lastError(id))!;
       expect(error).toMatchObject({ code: 'idp_sync', permanent: true });
       expect(error.message).toMatch(/organization ops.*role sync/);
@@ -336,5 +374,56 @@ describe('onSuspend: stopWorkspaces', () => {
     await waitFor(async () => (await applied(id))?.status !== 'suspended', WAIT_MS, 'activated');
     await settled();
     expect((await applied(id))?.access?.workspacesStopped).toBeUndefined();
+  });
+});
+
+describe('a policy edit', () => {
+  test('takes back what the bridge granted and nothing made by hand; one write per changed grant', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'policy-edit-'));
+    const file = join(dir, 'access-policy.yaml');
+    const grants = (siteRoles: string) => `version: 1
+rules:
+  - match: { roles: [Coder.Dev] }
+    grants:
+      siteRoles: [${siteRoles}]
+      organizations: [{ name: data-science, roles: [organization-admin] }]
+`;
+    writeFileSync(file, grants('template-admin, auditor'));
+    let ds = '';
+    const edited = await startE2E({
+      env: (sim) => {
+        ds = sim.direct.createOrganization('data-science');
+        return { ACCESS_POLICY_FILE: file };
+      },
+    });
+    try {
+      const reply = await edited.scim('POST', '/Users', entraUser([{ primary: true, value: 'Coder.Dev' }]));
+      expect(reply.status).toBe(201);
+      const id: string = reply.body.id;
+      let coderId = '';
+      await waitFor(
+        async () => {
+          coderId = (await edited.store.getSync<AppliedUserState>('user', id))?.applied?.coderId ?? '';
+          return coderId !== '' && edited.sim.roles(coderId).site.length === 2 && edited.sim.roles(coderId).organizations[ds]?.length === 1;
+        },
+        WAIT_MS,
+        'the first policy applied',
+      );
+      // By hand: user-admin, and organization-auditor in data-science.
+      edited.sim.direct.setUserRoles(coderId, [...edited.sim.roles(coderId).site, 'user-admin']);
+      expect((await api(edited.sim, 'PUT', `/organizations/${ds}/members/${coderId}/roles`, { roles: ['organization-admin', 'organization-auditor'] })).status).toBe(200);
+      await waitFor(async () => (await edited.store.pending()).length === 0, WAIT_MS, 'nothing pending');
+      edited.sim.resetCalls();
+
+      writeFileSync(file, grants('auditor'));
+      await (edited.bridge as unknown as Bridge).reloadPolicy();
+      await waitFor(() => !edited.sim.roles(coderId).site.includes('template-admin'), WAIT_MS, 'template-admin taken back');
+      await waitFor(async () => (await edited.store.pending()).length === 0, WAIT_MS, 'nothing pending');
+      expect([...edited.sim.roles(coderId).site].sort()).toEqual(['auditor', 'user-admin']);
+      expect(edited.sim.roles(coderId).organizations[ds]).toEqual(['organization-admin', 'organization-auditor']);
+      expect(edited.sim.writeCalls()).toBe(1);
+    } finally {
+      await edited.close();
+    }
   });
 });

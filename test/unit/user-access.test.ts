@@ -196,6 +196,15 @@ describe('UserAccessApplier', () => {
     expect(progress.applied!.access).toBeUndefined();
   });
 
+  test('a policy matching no group does not read the user\'s groups', async () => {
+    const w = world({ groups: ['Auditors'] });
+    w.holder.replace(accessPolicySchema.parse({ version: 1, rules: [{ match: { roles: ['Admin'] }, grants: { siteRoles: ['auditor'] } }] }));
+    const progress = progressOf();
+    await w.applier.converge('u1', userDoc(['Admin']), progress, false);
+    expect(w.store.userGroupIds).not.toHaveBeenCalled();
+    expect(w.coder.putSiteRoles).toHaveBeenCalledWith('c1', ['auditor']);
+  });
+
   test('a policy that asks nothing of a user the bridge granted nothing: no Coder call', async () => {
     const w = world({ groups: ['Unrelated'] });
     const progress = progressOf();
