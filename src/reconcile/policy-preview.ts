@@ -137,8 +137,16 @@ export async function previewPolicy(deps: PolicyPreviewDeps, input: PreviewInput
     },
     templateAcl: acls,
   };
-  const bulk = input.coderUsers ? await bulkUserRoles(coder, input.coderUsers) : undefined;
-  const userRoles = { userRoles: (id: string) => (bulk?.has(id) ? Promise.resolve(bulk.get(id)!) : coder.userRoles(id)) };
+  // Read on the first user whose ask needs Coder's roles: a policy that asks nothing of anyone reads no member list.
+  let bulk: Promise<Map<string, UserRoles>> | undefined;
+  const coderUsers = input.coderUsers;
+  const userRoles = {
+    userRoles: async (id: string) => {
+      if (!coderUsers) return coder.userRoles(id);
+      bulk ??= bulkUserRoles(coder, coderUsers);
+      return (await bulk).get(id) ?? coder.userRoles(id);
+    },
+  };
   const applier = new UserAccessApplier({ coder, store: deps.store, adoption: deps.adoption, access });
   const skip = input.skip ?? new Set<string>();
 

@@ -14,7 +14,9 @@ import { previewPolicy, type PolicyChange, type PolicyPreviewDeps } from './poli
 /**
  * The full resync (design rule 7): read Coder in pages, compare with the store, and for each drifted resource
  * record Coder's real state as `applied` and queue a forced reconcile. The ordinary reconciler then converges
- * it, so a resync never calls Coder's write API itself and repairs exactly like any other change.
+ * it, so a resync never calls Coder's write API itself and repairs exactly like any other change. With an access
+ * policy it also plans every resource's grants (policy-preview.ts) and queues those the policy changes, which the
+ * drift of users and groups does not show (a role taken away by hand, a template created under a granted glob).
  */
 
 export class ResyncError extends Error {
@@ -197,6 +199,7 @@ export async function runResync(options: ResyncOptions): Promise<ResyncReport> {
   const { users, groups, drift, coderUsers } = ref ? await readOne(options, ref) : await readEverything(options);
   const drifted = [...drift.users, ...drift.groups];
   const problems: ResourceProblem[] = drift.unplannable.map((u) => ({ type: resourceTypeOf(u.kind), id: u.id, code: u.code, message: u.message }));
+  const policy = options.policy ? await planPolicy(options.policy, { users, groups, coderUsers, drift }, problems) : undefined;
   progress.phase = 'repairing';
   progress.checked = drift.checked;
   progress.drifted = drifted.length;
@@ -204,8 +207,6 @@ export async function runResync(options: ResyncOptions): Promise<ResyncReport> {
   await report();
 
   const driftedKeys = new Set(drifted.map((d) => `${d.kind}:${d.id}`));
-  const policy = options.policy ? await planPolicy(options.policy, { users, groups, coderUsers, drift }, problems) : undefined;
-  progress.failed = problems.length;
   const storedApplied = new Map<string, unknown>([
     ...users.map((u): [string, unknown] => [`user:${u.id}`, u.sync?.applied]),
     ...groups.map((g): [string, unknown] => [`group:${g.id}`, g.sync?.applied]),
@@ -232,16 +233,19 @@ export async function runResync(options: ResyncOptions): Promise<ResyncReport> {
     await report();
   }
 
+  for (const change of policy?.changes ?? []) {
+    logger?.info({ event: 'resync_policy_change', type: change.type, id: change.id, name: change.name, add: change.add, remove: change.remove, dryRun }, 'the access policy changes this resource');
+  }
   if (!dryRun) {
     // What the policy changes and nothing else queues: a grant undone by hand in Coder, a template created since.
     const queued = new Set([...driftedKeys, ...permanentlyFailed.map((r) => `${r.kind}:${r.id}`)]);
     const policyOnly = (policy?.changes ?? []).map((c) => ({ kind: c.type === 'Users' ? ('user' as const) : ('group' as const), id: c.id })).filter((r) => !queued.has(`${r.kind}:${r.id}`));
-    for (const failed of [...permanentlyFailed, ...policyOnly]) {
+    for (const resource of [...permanentlyFailed, ...policyOnly]) {
       try {
-        await producer.enqueue(failed.kind, failed.id, { force: true });
+        await producer.enqueue(resource.kind, resource.id, { force: true });
         progress.changed += 1;
       } catch (err) {
-        problems.push(problemOf(resourceTypeOf(failed.kind), failed.id, err));
+        problems.push(problemOf(resourceTypeOf(resource.kind), resource.id, err));
         progress.failed += 1;
       }
       await report();
