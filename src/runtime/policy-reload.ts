@@ -47,6 +47,8 @@ export class PolicyReloader {
   reload(trigger: ReloadTrigger): Promise<void> {
     this.chain = this.chain.then(() => this.run(trigger)).catch((err: unknown) => {
       this.deps.logger.error({ event: 'access_policy_reload_error', trigger, err: (err as Error).message }, 'access policy reload failed');
+      // Redis did not answer whether the policy in use was applied before: asked again, or a change goes unapplied.
+      if (trigger === 'start' || trigger === 'retry') this.retryLater();
     });
     return this.chain;
   }
@@ -104,12 +106,17 @@ export class PolicyReloader {
       return items.length;
     } catch (err) {
       this.deps.logger.error({ event: 'access_policy_requeue_failed', err: (err as Error).message }, 'cannot queue the re-evaluation of the new access policy: retrying');
-      if (!this.closed) {
-        this.retry = setTimeout(() => void this.reload('retry'), this.deps.retryMs ?? REQUEUE_RETRY_MS);
-        this.retry.unref();
-      }
+      this.retryLater();
       return undefined;
     }
+  }
+
+  /** As at a start: the policy in use is compared with the one recorded as applied, and re-evaluated if they differ. */
+  private retryLater(): void {
+    if (this.closed) return;
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => void this.reload('retry'), this.deps.retryMs ?? REQUEUE_RETRY_MS);
+    this.retry.unref();
   }
 
   private now(): number {

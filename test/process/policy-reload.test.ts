@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { spawnBridge, type BridgeProcess } from '../e2e/bridge-process';
-import { oktaUser, startE2E, type E2E } from '../e2e/harness';
+import { freePort, oktaUser, startE2E, type E2E } from '../e2e/harness';
 import { waitFor } from '../wait-for';
 
 /**
@@ -24,6 +24,7 @@ let e2e: E2E;
 let bridge: BridgeProcess;
 let dir: string;
 let version = 0;
+let launchedEnv: Record<string, string>;
 const logs: Record<string, unknown>[] = [];
 
 /** What a kubelet does: the new content in a new directory, then `..data` swapped atomically. */
@@ -63,6 +64,7 @@ beforeAll(async () => {
   e2e = await startE2E({
     env: { ACCESS_POLICY_FILE: join(dir, 'policy.yaml'), LOG_LEVEL: 'debug' },
     launch: async (env) => {
+      launchedEnv = env;
       bridge = await spawnBridge(env, (chunk) => {
         pending += chunk;
         const lines = pending.split('\n');
@@ -137,3 +139,15 @@ test('a restart with another policy than the workers applied before re-evaluates
   await waitFor(() => events('access_policy_reloaded').some((e) => e.trigger === 'start'), 20_000, 'the start with the same policy');
   expect(events('access_policy_reloaded').find((e) => e.trigger === 'start')).toMatchObject({ changed: false, rules: 2, queued: 0 });
 }, 120_000);
+
+test('SIGHUP to `serve`, which applies no policy, is logged and ignored: the process lives on', async () => {
+  const lines: string[] = [];
+  const serve = await spawnBridge({ ...launchedEnv, PORT: String(await freePort()) }, (chunk) => lines.push(chunk), 'serve');
+  try {
+    process.kill(serve.pid(), 'SIGHUP');
+    await waitFor(() => lines.join('').includes('"event":"access_policy_reload_skipped"'), 10_000, 'the skipped reload');
+    expect((await request(`${serve.origin}/healthz`)).statusCode).toBe(200);
+  } finally {
+    await serve.close();
+  }
+}, 60_000);

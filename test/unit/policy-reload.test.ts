@@ -21,12 +21,13 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function setup(failEnqueues: number) {
+function setup(failEnqueues: number, failReads = 0) {
   const file = join(dir, 'policy.yaml');
   writeFileSync(file, V1);
   const holder = new AccessPolicyHolder(parsePolicy(V1, file), 'coder');
   const queued: ReconcileRequest[] = [];
   let failures = failEnqueues;
+  let readFailures = failReads;
   let record: AccessPolicyStatus = { loaded: null, reloadFailure: null, idpSync: null };
   const reloader = new PolicyReloader({
     file,
@@ -39,7 +40,10 @@ function setup(failEnqueues: number) {
       },
     },
     status: {
-      read: async () => record,
+      read: async () => {
+        if (readFailures-- > 0) throw new Error('redis unavailable');
+        return record;
+      },
       loaded: async (loaded: LoadedPolicy) => void (record = { ...record, loaded, reloadFailure: null }),
       write: async (field, value) => void (record = { ...record, [field]: value }),
     },
@@ -81,5 +85,13 @@ test('an invalid file keeps the policy and records the problems; the same valid 
   await h.reloader.reload('file');
   expect(h.record().reloadFailure).toBeNull();
   expect(h.queued).toHaveLength(3);
+  h.reloader.close();
+});
+
+test('a start that cannot read which policy was applied before asks again, and re-evaluates once it can', async () => {
+  const h = setup(0, 1);
+  await h.reloader.reload('start');
+  expect(h.queued).toEqual([]);
+  await waitFor(() => h.queued.length === 3 && h.record().loaded !== null, 5_000, 'the retried start');
   h.reloader.close();
 });
