@@ -49,7 +49,8 @@ export async function viewGroup(context: AccessContext | undefined, baseOrgId: s
 /**
  * What the grant step reads Coder for, in one string: the same ask as last applied costs no Coder call. The display
  * name is not part of it (it rides on the member PATCH, see viewGroup); templates are matched by name in Coder, so
- * a template created later under a granted glob is found by the next policy change or resync (a forced run).
+ * a template created later under a granted glob is found by the next resync (its policy preview reads each
+ * organization's templates and queues the groups whose ACL would change).
  */
 export function accessKey(orgId: string, access: GroupAccess): string {
   const templates = access.templates.map((grant) => [grant.glob.source, grant.access]);

@@ -82,7 +82,7 @@ export class GroupReconciler implements Reconciler {
     );
   }
 
-  /** `force` (a resync, a policy reload): the policy's grants are read back from Coder even when the ask has not changed. */
+  /** `force` (a resync, or the reload of a policy after a permanent failure): the policy's grants are read back from Coder even when the ask has not changed. */
   private async converge(id: string, stored: StoredResource | null, progress: Progress<AppliedGroupState>, force: boolean): Promise<void> {
     const scim = stored ? mapGroup(stored.doc) : null;
     const view = scim ? await viewGroup(this.deps.access, this.deps.ctx.orgId, scim) : null;

@@ -6,12 +6,14 @@ import type { AccessPolicyHolder } from '../policy/holder';
 import { loadPolicyFile } from '../policy/load';
 import type { ReconcileRequest } from '../queue/producer';
 import type { AccessPolicyStatusRecord } from '../store/access-policy-status';
+import type { DesiredStore } from '../store/types';
 
 /**
  * Applies a changed ACCESS_POLICY_FILE (ConfigMap update, SIGHUP, or a restart with another file) without a
  * restart: the file is validated whole, an invalid one is refused and the policy in use stays; a valid one that
- * says something new replaces it, and every user and group the bridge has applied is queued again (forced, so
- * a failure the old policy caused is retried). A reconcile whose access did not change makes no Coder call.
+ * says something new replaces it, and every user and group the bridge has applied is queued again. A reconcile
+ * whose access did not change makes no Coder call, one whose access changed reads Coder once; only resources that
+ * failed permanently (perhaps because of the old policy) are forced, since a forced run reads Coder whatever changed.
  */
 
 /** `retry`: queueing the re-evaluation failed, and is tried again as at a start. */
@@ -20,7 +22,7 @@ export type ReloadTrigger = 'start' | 'file' | 'sighup' | 'retry';
 export interface PolicyReloaderDeps {
   file: string;
   holder: AccessPolicyHolder;
-  store: { syncIds(kind: ResourceKind): Promise<string[]> };
+  store: Pick<DesiredStore, 'syncIds' | 'permanentFailures'>;
   producer: { enqueueMany(items: ReconcileRequest[]): Promise<void> };
   status: Pick<AccessPolicyStatusRecord, 'read' | 'loaded' | 'write'>;
   metrics: Metrics;
@@ -100,8 +102,11 @@ export class PolicyReloader {
   private async requeueAll(): Promise<number | undefined> {
     clearTimeout(this.retry);
     try {
-      const [users, groups] = await Promise.all([this.deps.store.syncIds('user'), this.deps.store.syncIds('group')]);
-      const items: ReconcileRequest[] = [...users.map((id) => ({ kind: 'user' as const, id, force: true })), ...groups.map((id) => ({ kind: 'group' as const, id, force: true }))];
+      const { store } = this.deps;
+      const [users, groups, failures] = await Promise.all([store.syncIds('user'), store.syncIds('group'), store.permanentFailures(Number.MAX_SAFE_INTEGER)]);
+      const failed = new Set(failures.items.map(({ kind, id }) => `${kind}:${id}`));
+      const request = (kind: ResourceKind) => (id: string): ReconcileRequest => (failed.has(`${kind}:${id}`) ? { kind, id, force: true } : { kind, id });
+      const items = [...users.map(request('user')), ...groups.map(request('group'))];
       for (let i = 0; i < items.length; i += ENQUEUE_CHUNK) await this.deps.producer.enqueueMany(items.slice(i, i + ENQUEUE_CHUNK));
       return items.length;
     } catch (err) {

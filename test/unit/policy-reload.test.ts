@@ -32,7 +32,14 @@ function setup(failEnqueues: number, failReads = 0) {
   const reloader = new PolicyReloader({
     file,
     holder,
-    store: { syncIds: async (kind) => (kind === 'user' ? ['u1', 'u2'] : ['g1']) },
+    store: {
+      syncIds: async (kind) => (kind === 'user' ? ['u1', 'u2'] : ['g1']),
+      // u2 failed permanently: only it is forced (a forced run reads Coder even when its access is unchanged).
+      permanentFailures: async () => ({
+        total: { user: 1, group: 0 },
+        items: [{ kind: 'user' as const, id: 'u2', status: { lastError: { code: 'idp_sync', message: 'role sync on', permanent: true, at: 0, version: 1 } } }],
+      }),
+    },
     producer: {
       enqueueMany: async (items) => {
         if (failures-- > 0) throw new Error('redis unavailable');
@@ -63,9 +70,9 @@ test('a change whose re-evaluation Redis refuses is queued again later, and reco
   expect(h.record().loaded).toBeNull();
   await waitFor(() => h.queued.length === 3, 5_000, 'the retried re-evaluation');
   expect(h.queued).toEqual([
-    { kind: 'user', id: 'u1', force: true },
+    { kind: 'user', id: 'u1' },
     { kind: 'user', id: 'u2', force: true },
-    { kind: 'group', id: 'g1', force: true },
+    { kind: 'group', id: 'g1' },
   ]);
   await waitFor(() => h.record().loaded !== null, 5_000, 'the record');
   expect(h.record().loaded).toMatchObject({ rules: 2, fingerprint: h.holder.fingerprint() });
