@@ -63,6 +63,7 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
   let done = false;
   let policy: AccessPolicyHolder | undefined;
   let reloader: PolicyReloader | undefined;
+  let idpSyncCheck: Promise<void> | undefined;
 
   const start = async (): Promise<void> => {
     const { organization, groupsLicensed } = await coderPreflight({
@@ -125,7 +126,9 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
     } else {
       await policyStatus.unloaded();
     }
-    await checkIdpSync();
+    // Coder's answers about its IdP sync settings are not waited for: a stop meanwhile must not wait on them while
+    // the worker keeps taking jobs (close awaits the check only once the workers are stopped).
+    idpSyncCheck = checkIdpSync();
 
     done = true;
     logger.info(
@@ -152,6 +155,7 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
       await started;
       // Last started, first stopped: the sweep before the queue it feeds, the workers after it.
       for (const close of closers.reverse()) await close();
+      await idpSyncCheck;
     },
   };
 }
