@@ -31,6 +31,8 @@ async function runAndSignal(script: string, env: Record<string, string>, ready: 
   // Its own process group, so the test can see every process npm started, and signal npm alone.
   child = spawn('npm', ['run', '--silent', script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  // Output still in the pipes when the last process exits arrives after: read it all before judging it.
+  const drained = new Promise<void>((done) => child!.once('close', () => done()));
   const deadline = Date.now() + 90_000;
   while (!ready.test(output)) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm run ${script} never became ready; it printed:\n${output}`);
@@ -41,7 +43,9 @@ async function runAndSignal(script: string, env: Record<string, string>, ready: 
   process.kill(pgid, 'SIGTERM');
   const gone = Date.now() + GONE_MS;
   while (groupMembers(pgid).length > 0 && Date.now() < gone) await new Promise((done) => setTimeout(done, 100));
-  return { output, left: groupMembers(pgid) };
+  const left = groupMembers(pgid);
+  if (left.length === 0) await drained;
+  return { output, left };
 }
 
 test('npm run demo: SIGTERM to npm stops the demo and everything it started', async () => {
