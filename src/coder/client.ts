@@ -7,6 +7,7 @@ import type {
   CoderResponse,
   CreateGroupRequest,
   CreateUserRequest,
+  DeploymentConfig,
   Entitlements,
   Group,
   IdpSyncSettings,
@@ -111,6 +112,11 @@ export class CoderClient {
 
   roleSyncSettings(organization: string): Promise<IdpSyncSettings> {
     return this.http.call('GET', '/api/v2/organizations/{organization}/settings/idpsync/roles', { params: { organization } });
+  }
+
+  /** Site role sync is a deployment option (CODER_OIDC_USER_ROLE_FIELD), read from the deployment's configuration. */
+  deploymentConfig(): Promise<DeploymentConfig> {
+    return this.http.call('GET', '/api/v2/deployment/config');
   }
 
   organizationSyncSettings(): Promise<IdpSyncSettings> {

@@ -140,6 +140,11 @@ export interface WorkspacesPage {
   count: number;
 }
 
+/** GET /api/v2/deployment/config (owner only), as far as the bridge reads it: the deployment's OIDC role sync. */
+export interface DeploymentConfig {
+  config: { oidc?: { user_role_field?: string } };
+}
+
 /** IdP sync settings (enterprise/coderd/idpsync): a scope's sync is on when `field` is set. */
 export interface IdpSyncSettings {
   field: string;

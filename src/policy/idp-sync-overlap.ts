@@ -6,6 +6,8 @@ import type { AccessPolicy } from './schema';
  */
 
 export interface IdpSyncState {
+  /** `GET /api/v2/deployment/config` `config.oidc.user_role_field` (CODER_OIDC_USER_ROLE_FIELD; '' = off). */
+  siteRoleField: string;
   /** `GET /api/v2/settings/idpsync/organization` `field` ('' = off). */
   organizationField: string;
   /** organization name -> `GET /api/v2/organizations/{org}/settings/idpsync/groups` `field`. */
@@ -29,7 +31,9 @@ export function idpSyncOverlaps(policy: AccessPolicy, baseOrganization: string, 
   const memberships = new Set<string>();
   const roleGrants = new Set<string>();
   const groupOrgs = new Set([baseOrganization]);
+  let grantsSiteRoles = false;
   for (const rule of policy.rules) {
+    if (rule.grants.siteRoles.length > 0) grantsSiteRoles = true;
     for (const org of rule.grants.organizations) {
       if (org.name !== baseOrganization) memberships.add(org.name);
       if (org.roles.length > 0) roleGrants.add(org.name);
@@ -39,6 +43,12 @@ export function idpSyncOverlaps(policy: AccessPolicy, baseOrganization: string, 
       groupOrgs.add(placed);
       if (placed !== baseOrganization) memberships.add(placed);
     }
+  }
+  if (sync.siteRoleField !== '' && grantsSiteRoles) {
+    warnings.push(
+      `Coder's site role sync is on (OIDC 'User Role Field' "${sync.siteRoleField}", CODER_OIDC_USER_ROLE_FIELD): Coder refuses site role changes for OIDC users ` +
+        "and sets them at each login; unset it in Coder's deployment settings or drop the siteRoles grants",
+    );
   }
   if (sync.organizationField !== '' && memberships.size > 0) {
     warnings.push(

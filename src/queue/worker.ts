@@ -7,6 +7,7 @@ import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { Reconciler } from '../reconcile/reconcile-resource';
 import type { ResourceKind } from '../model/resource';
+import type { SyncError } from '../model/sync';
 import { RECONCILE_QUEUE, type ReconcileJobData } from './jobs';
 import { outcomeLabel, runReconcile, type ReconcileOutcome } from './reconcile-outcome';
 
@@ -43,6 +44,8 @@ export interface ReconcileWorkerOptions {
   authPause?: BackoffOptions;
   /** Told of every refused token (for the coder_auth_failing figures). */
   onCoderAuthFailure?: (err: unknown) => void;
+  /** Told of every permanent failure (an IdP-sync refusal makes the runtime check Coder's sync settings again). */
+  onPermanentFailure?: (error: SyncError) => void;
 }
 
 /** Consecutive pauses for a refused token grow; the first reconcile that completes resets them. */
@@ -88,6 +91,7 @@ export function startReconcileWorker(options: ReconcileWorkerOptions): Worker<Re
       const { result } = outcome;
       // The log line names the reconciler's own outcome ('failed', not the metric's 'failed_permanent').
       const level = outcome.type === 'terminal' ? 'warn' : 'info';
+      if (outcome.type === 'terminal' && result.error) options.onPermanentFailure?.(result.error);
       logger[level]({ ...fields, outcome: result.outcome, operations: result.operations, error: result.error }, `reconcile ${result.outcome}`);
       return result;
     }

@@ -9,14 +9,15 @@ import type { AccessPolicy } from '../policy/schema';
  * `check` and `policy check`.
  */
 
-export type IdpSyncReader = Pick<CoderClient, 'organizationSyncSettings' | 'groupSyncSettings' | 'roleSyncSettings'>;
+export type IdpSyncReader = Pick<CoderClient, 'deploymentConfig' | 'organizationSyncSettings' | 'groupSyncSettings' | 'roleSyncSettings'>;
 
 /** Without a policy the bridge still manages groups in its base organization, which Coder's group sync can undo. */
 const NO_POLICY: AccessPolicy = { version: 1, onSuspend: 'leave', rules: [] };
 
 /**
  * A Coder without a Premium licence has no IdP sync: older versions answer 404 for the routes, newer ones 403
- * ("... is a Premium feature"). Sync cannot be on there, so there is nothing to warn about.
+ * ("... is a Premium feature"). Sync cannot be on there, so there is nothing to warn about. (The deployment
+ * configuration answers 403 to a token that is not an owner's; such a token cannot grant site roles either.)
  */
 function syncUnavailable(err: unknown): boolean {
   return err instanceof CoderApiError && (err.status === 404 || err.status === 403);
@@ -42,7 +43,12 @@ export async function readIdpSyncOverlaps(
   orgIdOf: (name: string) => Promise<string | undefined>,
 ): Promise<string[]> {
   const effective = policy ?? NO_POLICY;
-  const sync: IdpSyncState = { organizationField: await fieldOf(() => coder.organizationSyncSettings()), groupFields: {}, roleFields: {} };
+  const sync: IdpSyncState = {
+    siteRoleField: await fieldOf(async () => ({ field: (await coder.deploymentConfig()).config.oidc?.user_role_field ?? '' })),
+    organizationField: await fieldOf(() => coder.organizationSyncSettings()),
+    groupFields: {},
+    roleFields: {},
+  };
   for (const name of organizationsOfPolicy(effective, baseOrganization)) {
     const id = await orgIdOf(name);
     if (id === undefined) continue;

@@ -47,3 +47,21 @@ export function idpSyncChecker(deps: IdpSyncCheckDeps): () => Promise<void> {
     }
   };
 }
+
+/**
+ * The check on demand (a reconcile Coder refused because of its own IdP sync, turned on since the last check): at
+ * most one at a time and one per `intervalMs`, so a burst of refusals costs Coder one round of reads.
+ */
+export function checkOnDemand(check: () => Promise<void>, intervalMs: number, now: () => number = Date.now): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let last = -Infinity;
+  return () => {
+    if (running) return running;
+    if (now() - last < intervalMs) return Promise.resolve();
+    last = now();
+    running = check().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+}

@@ -21,7 +21,7 @@ import { PendingChanges } from '../store/pending-changes';
 import type { RedisConnections } from '../store/redis';
 import type { RedisStore } from '../store/redis-store';
 import { watchFiles } from './file-watch';
-import { idpSyncChecker } from './idp-sync-check';
+import { checkOnDemand, idpSyncChecker } from './idp-sync-check';
 import { PolicyReloader, type ReloadTrigger } from './policy-reload';
 
 /**
@@ -32,6 +32,8 @@ import { PolicyReloader, type ReloadTrigger } from './policy-reload';
 
 /** How often ACCESS_POLICY_FILE is stat()ed: a ConfigMap update applies within this (plus the kubelet's own delay). */
 export const POLICY_POLL_MS = 5_000;
+/** A refusal because of Coder's IdP sync re-reads its settings at most this often. */
+const IDP_SYNC_RECHECK_MS = 10_000;
 
 export interface WorkerRuntimeDeps {
   config: Config;
@@ -64,6 +66,7 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
   let policy: AccessPolicyHolder | undefined;
   let reloader: PolicyReloader | undefined;
   let idpSyncCheck: Promise<void> | undefined;
+  let idpSyncRecheck: Promise<void> | undefined;
 
   const start = async (): Promise<void> => {
     const { organization, groupsLicensed } = await coderPreflight({
@@ -80,6 +83,7 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
     const access = { policy, orgs: new OrgDirectory(deps.coder, organization) };
     const policyStatus = new AccessPolicyStatusRecord(deps.redis.store, prefix);
     const checkIdpSync = idpSyncChecker({ coder: deps.coder, policy, orgs: access.orgs, status: policyStatus, metrics: deps.metrics, logger });
+    const recheckIdpSync = checkOnDemand(checkIdpSync, IDP_SYNC_RECHECK_MS);
     const reconcileDeps = { store: deps.store, claims: new ClaimIndex(deps.redis.queue, prefix), queue: deps.producer, coder: deps.coder, ctx, adoption, access };
     const worker = startReconcileWorker({
       connection: deps.redis.queue,
@@ -90,6 +94,10 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
       logger,
       metrics: deps.metrics,
       onCoderAuthFailure: (err) => deps.coderHealth.failed(err),
+      // The warning shows beside the failure, not only after the next resync.
+      onPermanentFailure: (error) => {
+        if (error.code === 'idp_sync') idpSyncRecheck = recheckIdpSync();
+      },
     });
     closers.push(() => worker.close());
     const resyncWorker = await startResyncWorker({
@@ -155,7 +163,7 @@ export function startWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
       await started;
       // Last started, first stopped: the sweep before the queue it feeds, the workers after it.
       for (const close of closers.reverse()) await close();
-      await idpSyncCheck;
+      await Promise.all([idpSyncCheck, idpSyncRecheck]);
     },
   };
 }

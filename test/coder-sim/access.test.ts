@@ -198,6 +198,18 @@ describe('IdP sync settings', () => {
     const token = sim.direct.createToken((await createUser(sim, uname('idp'))).id);
     expect((await api(sim, 'PATCH', `/settings/idpsync/organization`, { field: 'x' }, { token })).status).toBe(403);
   });
+
+  test("site role sync is the deployment's OIDC user_role_field, read by owners from GET /deployment/config", async () => {
+    expect((await api(sim, 'GET', '/deployment/config')).body.config.oidc).toEqual({ user_role_field: '' });
+    sim.direct.setSiteRoleField('roles');
+    try {
+      expect((await api(sim, 'GET', '/deployment/config')).body.config.oidc).toEqual({ user_role_field: 'roles' });
+      const token = sim.direct.createToken((await createUser(sim, uname('dep'))).id);
+      expect((await api(sim, 'GET', '/deployment/config', undefined, { token })).status).toBe(403);
+    } finally {
+      sim.direct.setSiteRoleField('');
+    }
+  });
 });
 
 describe('workspaces', () => {

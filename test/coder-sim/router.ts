@@ -4,7 +4,7 @@ import { buildInfo, entitlements } from './routes-misc';
 import { createGroup, deleteGroup, getGroup, getGroupByName, listGroups, listOrgGroups, patchGroup } from './routes-groups';
 import { addMember, getOrg, listMembers, listMembersPaginated, listOrgs, removeMember } from './routes-orgs';
 import { deleteUser, getUser, getUserRoles, listUsers, postUser, putProfile, putStatus } from './routes-users';
-import { getGroupSync, getOrganizationSync, getRoleSync, patchGroupSync, patchOrganizationSync, patchRoleSync } from './routes-idpsync';
+import { getGroupSync, getDeploymentConfig, getOrganizationSync, getRoleSync, patchGroupSync, patchOrganizationSync, patchRoleSync } from './routes-idpsync';
 import { deleteOrgRole, listOrgRoles, putMemberRoles, putUserRoles, upsertOrgRole } from './routes-roles';
 import { getTemplate, getTemplateAcl, listOrgTemplates, patchTemplateAcl } from './routes-templates';
 import { getWorkspaceQuota, listWorkspaces, postWorkspaceBuild } from './routes-workspaces';
@@ -73,6 +73,7 @@ export function buildRoutes(urlBase: () => string): Route[] {
     r('GET', '/organizations/{org}/settings/idpsync/roles', getRoleSync),
     r('PATCH', '/organizations/{org}/settings/idpsync/roles', patchRoleSync),
     r('GET', '/settings/idpsync/organization', getOrganizationSync),
+    r('GET', '/deployment/config', getDeploymentConfig),
     r('PATCH', '/settings/idpsync/organization', patchOrganizationSync),
     r('GET', '/workspaces', listWorkspaces),
     r('POST', '/workspaces/{workspace}/builds', postWorkspaceBuild),

@@ -76,3 +76,14 @@ export function patchOrganizationSync(ctx: Ctx): ApiResult {
   };
   return ok(ctx.state.idpSync.organization);
 }
+
+/**
+ * GET /deployment/config (coderd/deployment.go deploymentValues): owners only (403 otherwise). Site role sync is
+ * the deployment option CODER_OIDC_USER_ROLE_FIELD, shown as `config.oidc.user_role_field`; the rest of Coder's
+ * DeploymentValues is not simulated.
+ */
+export function getDeploymentConfig(ctx: Ctx): ApiResult {
+  const denied = requireOwner(ctx);
+  if (denied) return denied;
+  return ok({ config: { oidc: { user_role_field: ctx.state.idpSync.siteRoleField } }, options: [] });
+}

@@ -8,17 +8,20 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import type { CoderSim } from '../coder-sim';
 import { api } from '../coder-sim/helpers';
-import { startE2E, type E2E } from './harness';
+import { oktaUser, startE2E, type E2E } from './harness';
 import { waitFor } from '../wait-for';
 
 /**
  * Coder's own IdP sync next to the access policy: with role sync on where the policy grants organization roles,
  * the worker warns at start (in /admin/status, the idp_sync_overlaps metric and one log line per warning), and
- * a resync picks up a setting turned on since.
+ * a resync picks up a setting turned on since; so does a grant Coder refuses because of its sync.
  */
 
 const POLICY = `version: 1
 rules:
+  - name: entra-auditors
+    match: { roles: [Coder.Auditor] }
+    grants: { siteRoles: [auditor] }
   - name: coder-admins
     match: { groups: [Admins] }
     grants:
@@ -76,7 +79,7 @@ afterAll(async () => {
 test('role sync on at start: one warning in /admin/status, the metric and the log; a resync finds group sync turned on since', async () => {
   await waitFor(async () => (await e2e.admin('GET', '/status')).body.accessPolicy?.lastCheckedAt != null, 15_000, 'the first IdP sync check');
   const atStart = (await e2e.admin('GET', '/status')).body.accessPolicy;
-  expect(atStart).toMatchObject({ file: join(dir, 'policy.yaml'), rules: 2, onSuspend: 'leave', reloadFailure: null, lastCheckError: null });
+  expect(atStart).toMatchObject({ file: join(dir, 'policy.yaml'), rules: 3, onSuspend: 'leave', reloadFailure: null, lastCheckError: null });
   expect(atStart.warnings).toEqual([expect.stringMatching(/^organization "coder": Coder's role sync is on \(field "roles"\)/)]);
   expect(await overlapsMetric()).toBe(1);
   expect(logs.filter((line) => line.event === 'idp_sync_overlap').map((line) => [line.level, line.warning])).toEqual([[40, atStart.warnings[0]]]);
@@ -89,4 +92,26 @@ test('role sync on at start: one warning in /admin/status, the metric and the lo
   expect(afterResync.warnings).toEqual([atStart.warnings[0], expect.stringMatching(/^organization "data": Coder's group sync is on \(field "groups"\)/)]);
   expect(afterResync.lastCheckedAt).toBeGreaterThan(atStart.lastCheckedAt);
   expect(await overlapsMetric()).toBe(2);
+});
+
+test('site role sync turned on while running: the refused grant fails permanently naming the setting, and the warning follows at once', async () => {
+  sim.direct.setSiteRoleField('roles');
+  try {
+    const created = await e2e.scim('POST', '/Users', oktaUser('auditor.sync@example.com', 'Audi', 'Tor', { roles: [{ value: 'Coder.Auditor', primary: true }] }));
+    expect(created.status).toBe(201);
+    const failure = async () => (await e2e.admin('GET', `/resources/Users/${created.body.id}`)).body.sync?.lastError;
+    await waitFor(async () => (await failure())?.code === 'idp_sync', 15_000, 'the permanent failure');
+    expect(await failure()).toMatchObject({ permanent: true, message: expect.stringContaining('CODER_OIDC_USER_ROLE_FIELD') });
+    // No resync asked for: the refusal itself made the worker read Coder's settings again.
+    await waitFor(
+      async () => ((await e2e.admin('GET', '/status')).body.accessPolicy.warnings as string[]).some((w) => w.startsWith("Coder's site role sync is on")),
+      10_000,
+      'the site role sync warning',
+    );
+    const user = sim.users().find((u) => u.email === 'auditor.sync@example.com')!;
+    expect(sim.roles(user.id).site).toEqual([]);
+    expect(await overlapsMetric()).toBe(3);
+  } finally {
+    sim.direct.setSiteRoleField('');
+  }
 });

@@ -14,7 +14,7 @@ rules:
 `,
   'p.yaml',
 );
-const off = { organizationField: '', groupFields: {}, roleFields: {} };
+const off = { siteRoleField: '', organizationField: '', groupFields: {}, roleFields: {} };
 
 test('the organizations whose settings matter: the base one and every one the policy names', () => {
   expect(organizationsOfPolicy(policy, 'coder')).toEqual(['coder', 'data', 'ml']);
