@@ -33,6 +33,20 @@ async function fieldOf(read: () => Promise<{ field: string }>): Promise<string> 
 }
 
 /**
+ * The deployment's CODER_OIDC_USER_ROLE_FIELD. A Coder that refuses or lacks the route (403 to a non-owner token,
+ * 404 or 405 from an older or stripped-down Coder) cannot say: the other settings are still checked, and Coder's
+ * own 400 names site role sync if a grant meets it.
+ */
+async function siteRoleFieldOf(coder: IdpSyncReader): Promise<string> {
+  try {
+    return (await coder.deploymentConfig()).config?.oidc?.user_role_field ?? '';
+  } catch (err) {
+    if (err instanceof CoderApiError && err.status >= 400 && err.status < 500 && err.status !== 401 && err.status !== 429) return '';
+    throw err;
+  }
+}
+
+/**
  * One warning per overlap, each naming the Coder setting to change. `orgIdOf` resolves an organization name
  * (undefined: Coder has none of that name, so it has no settings either). Throws when Coder cannot be read.
  */
@@ -44,7 +58,7 @@ export async function readIdpSyncOverlaps(
 ): Promise<string[]> {
   const effective = policy ?? NO_POLICY;
   const sync: IdpSyncState = {
-    siteRoleField: await fieldOf(async () => ({ field: (await coder.deploymentConfig()).config.oidc?.user_role_field ?? '' })),
+    siteRoleField: await siteRoleFieldOf(coder),
     organizationField: await fieldOf(() => coder.organizationSyncSettings()),
     groupFields: {},
     roleFields: {},

@@ -114,3 +114,16 @@ test('on demand: one check at a time, and at most one per interval', async () =>
   await later;
   expect(runs).toBe(2);
 });
+
+test("a Coder that cannot show its deployment configuration (405, 404, 403) still has its other settings checked", async () => {
+  for (const status of [403, 404, 405]) {
+    const h = harness({
+      deploymentConfig: () => Promise.reject(new CoderApiError({ status, message: 'no', method: 'GET', route: '/api/v2/deployment/config' })),
+      organizationSyncSettings: () => settings(''),
+      groupSyncSettings: () => settings(''),
+      roleSyncSettings: () => settings('roles'),
+    });
+    await h.check();
+    expect(h.idpSync()).toEqual({ at: 1_000, warnings: [expect.stringMatching(/^organization "coder": Coder's role sync is on/)] });
+  }
+});
