@@ -179,8 +179,8 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
       if ((await idle()) && JSON.stringify(sortKeys(desired)) === JSON.stringify(sortKeys(actual))) return Date.now() - started;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    // Let the test's own expectation print the difference.
-    expect(actual).toEqual(desired);
+    // Let the test's own expectation print the difference, and whether work was still queued (slow) or not (lost).
+    expect({ queueIdle: await idle(), coder: actual }).toEqual({ queueIdle: true, coder: desired });
     throw new Error(`not converged within ${timeoutMs} ms`);
   }
 
