@@ -1,5 +1,5 @@
 import type { CoderClient } from '../coder/client';
-import { isNotFound } from '../coder/errors';
+import { CoderApiError, isNotFound, isTransient } from '../coder/errors';
 import type { CompiledPolicy } from '../policy/compile';
 import {
   EMPTY_GROUP_GRANTS,
@@ -138,6 +138,13 @@ export class GroupGrants {
     const save = () => {
       progress.applied = { ...progress.applied!, access: record };
     };
+    const created = entriesCreated(change, granted);
+    if (created.length > 0) {
+      // Written before the calls, for the reason recordBeforeCalls gives for users: an entry Coder lacked is the bridge's.
+      for (const [templateId, access] of created) record = withTemplate(record, templateId, access);
+      save();
+      await progress.checkpoint?.();
+    }
     if (Object.keys(change.patch).length > 0) {
       progress.operations.push('patchGroupAccess');
       try {
@@ -155,7 +162,14 @@ export class GroupGrants {
         await this.coder.patchTemplateAcl(templateId, { group_perms: { [applied.coderId]: access } });
       } catch (err) {
         // A template deleted meanwhile holds no entry of the group's: nothing left to grant or take back.
-        if (!isNotFound(err)) throw err;
+        if (!isNotFound(err)) {
+          // Refused outright: the entry written ahead for it is not the bridge's after all.
+          if (err instanceof CoderApiError && !isTransient(err) && granted.templates[templateId] === undefined) {
+            record = withTemplate(record, templateId, '');
+            save();
+          }
+          throw err;
+        }
       }
       record = withTemplate(record, templateId, access);
       save();
@@ -214,6 +228,11 @@ async function entryOf(reads: GrantReads, templateId: string, groupId: string): 
     if (isNotFound(err)) return undefined;
     throw err;
   }
+}
+
+/** ACL entries the change creates: absent in Coder, and not the bridge's before (a changed owned entry stays as it was until its call is recorded). */
+function entriesCreated(change: GroupAccessChange, granted: GroupGrantRecord): [string, TemplateAccess][] {
+  return Object.entries(change.acl).flatMap(([templateId, access]) => (access !== '' && granted.templates[templateId] === undefined ? [[templateId, access] as [string, TemplateAccess]] : []));
 }
 
 function withScalars(record: GroupGrantRecord, change: GroupAccessChange): GroupGrantRecord {

@@ -73,6 +73,11 @@ export interface Progress<Applied> {
    * own: it is written atomically with the sync status that names it.
    */
   createdCoderIds: string[];
+  /**
+   * Writes `applied` as it now is, before calls whose answer a crash could lose (grants: see recordBeforeCalls).
+   * Absent where nothing records (unit tests of a step).
+   */
+  checkpoint?: () => Promise<void>;
 }
 
 export interface ResourceSteps<Applied> {
@@ -103,6 +108,7 @@ export async function reconcileResource<Applied extends { coderId: string }>(
 
   const before = sync?.applied;
   const progress: Progress<Applied> = { applied: before, notes: [], operations: [], followUps: [], createdCoderIds: [] };
+  progress.checkpoint = () => store.setSync<Applied>(kind, id, { ...sync, applied: progress.applied }, progress.createdCoderIds);
   try {
     await steps.converge(id, stored, progress);
   } catch (err) {

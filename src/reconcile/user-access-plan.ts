@@ -1,6 +1,7 @@
 import type { UserRoles, Workspace } from '../coder/types';
 import type { ScimDocument } from '../model/resource';
-import type { CoderUserAccess, UserAccess, UserGrantRecord } from '../policy/plan';
+import type { CoderUserAccess, UserAccess, UserAccessChange, UserGrantRecord } from '../policy/plan';
+import type { AccessCall } from './errors';
 import type { AppliedUserAccess } from './plan';
 
 /**
@@ -60,6 +61,30 @@ export function coderAccessOf(roles: UserRoles, nameOf: (orgId: string) => strin
   return { siteRoles: (roles.roles ?? []).filter((role) => role !== IMPLIED_SITE_ROLE), organizations };
 }
 
+/**
+ * The record written before the calls: every value they add counts as the bridge's already. Without it, a crash after
+ * Coder applied a call and before its record was written would leave that grant looking hand-made, never taken
+ * back. Harmless when a call then fails: the bridge only ever removes a value it owns that Coder holds, and adds
+ * are only of values Coder lacked when it was read. (A value an owned grant changes to is not written ahead: the
+ * old one stays owned until the call is recorded.)
+ */
+export function recordBeforeCalls(record: AppliedUserAccess, change: UserAccessChange): AppliedUserAccess {
+  const union = (values: readonly string[], more: readonly string[]) => [...new Set([...values, ...more])].sort();
+  const organizations = { ...record.granted.organizations };
+  for (const org of change.join) organizations[org] = { member: true, roles: organizations[org]?.roles ?? [] };
+  for (const [org, roles] of Object.entries(change.organizationRoles)) {
+    if (roles.add.length === 0) continue;
+    organizations[org] = { member: organizations[org]?.member ?? false, roles: union(organizations[org]?.roles ?? [], roles.add) };
+  }
+  const siteRoles = union(record.granted.siteRoles, change.siteRoles?.add ?? []);
+  return { ...record, granted: { siteRoles, organizations }, partial: true };
+}
+
+/** Whether `change` adds anything (then its record is written before the calls). */
+export function addsAnything(change: UserAccessChange): boolean {
+  return change.join.length > 0 || (change.siteRoles?.add.length ?? 0) > 0 || Object.values(change.organizationRoles).some((roles) => roles.add.length > 0);
+}
+
 /** The record after one Coder call succeeded: what the bridge now owns, so a crash after it neither repeats nor forgets it. */
 export const recordAfter = {
   join(record: AppliedUserAccess, org: string, orgId: string): AppliedUserAccess {
@@ -79,6 +104,25 @@ export const recordAfter = {
   },
   siteRoles(record: AppliedUserAccess, owned: string[]): AppliedUserAccess {
     return { ...record, granted: { ...record.granted, siteRoles: owned } };
+  },
+  /**
+   * A call Coder refused outright (a 4xx: nothing applied) gives back what was written ahead for it: `before` is the
+   * record as it was before recordBeforeCalls.
+   */
+  refused(record: AppliedUserAccess, before: AppliedUserAccess, call: AccessCall): AppliedUserAccess {
+    if (call.call === 'siteRoles') return { ...record, granted: { ...record.granted, siteRoles: before.granted.siteRoles } };
+    const organizations = { ...record.granted.organizations };
+    const was = before.granted.organizations[call.organization];
+    if (call.call === 'orgMember') {
+      if (was) organizations[call.organization] = was;
+      else delete organizations[call.organization];
+    } else {
+      const member = organizations[call.organization]?.member ?? false;
+      const roles = was?.roles ?? [];
+      if (member || roles.length > 0) organizations[call.organization] = { member, roles };
+      else delete organizations[call.organization];
+    }
+    return { ...record, granted: { ...record.granted, organizations } };
   },
   leave(record: AppliedUserAccess, org: string, orgId: string): AppliedUserAccess {
     const organizations = { ...record.granted.organizations };

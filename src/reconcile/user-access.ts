@@ -1,5 +1,5 @@
 import type { CoderClient } from '../coder/client';
-import { isNotFound } from '../coder/errors';
+import { CoderApiError, isNotFound, isTransient } from '../coder/errors';
 import type { UserRoles } from '../coder/types';
 import type { ScimDocument, StoredResource } from '../model/resource';
 import type { CompiledPolicy } from '../policy/compile';
@@ -10,7 +10,18 @@ import { adoptedButPrivileged, privilegeOf } from './adoption-rules';
 import { accessRefusal, ReconcileError, type AccessCall } from './errors';
 import type { AppliedUserAccess, AppliedUserState } from './plan';
 import type { AccessContext, Progress } from './reconcile-resource';
-import { asksNothing, coderAccessOf, isEmptyGrants, NO_ACCESS, recordAfter, sameUserAccess, scimRoleValues, workspacesToStop } from './user-access-plan';
+import {
+  addsAnything,
+  asksNothing,
+  coderAccessOf,
+  isEmptyGrants,
+  NO_ACCESS,
+  recordAfter,
+  recordBeforeCalls,
+  sameUserAccess,
+  scimRoleValues,
+  workspacesToStop,
+} from './user-access-plan';
 
 /**
  * The access policy applied to one user that exists in Coder: site roles, organization memberships and their roles
@@ -161,7 +172,10 @@ export class UserAccessApplier {
     return { change: planUserChange(desired, owned, actual, access.orgs.base.name), ids, owned, roles };
   }
 
-  /** One read of Coder, then joins, organization roles, site roles and leaves, the record kept after each call. */
+  /**
+   * One read of Coder, then joins, organization roles, site roles and leaves, the record kept after each call (and,
+   * for what the calls add, written before them: recordBeforeCalls).
+   */
   private async apply(id: string, desired: UserAccess, granted: UserGrantRecord, progress: Progress<AppliedUserState>, access: AccessContext): Promise<AccessStep> {
     const { coder } = this.deps;
     const applied = progress.applied!;
@@ -177,6 +191,12 @@ export class UserAccessApplier {
       partial: true,
     };
     if (applied.access?.workspacesStopped) record.workspacesStopped = true;
+    const beforeCalls = record;
+    if (addsAnything(change)) {
+      record = recordBeforeCalls(record, change);
+      progress.applied = { ...progress.applied!, access: record };
+      await progress.checkpoint?.();
+    }
     const done = (next: AppliedUserAccess, operation: string) => {
       record = next;
       progress.applied = { ...progress.applied!, access: record };
@@ -186,6 +206,11 @@ export class UserAccessApplier {
       try {
         await attempt();
       } catch (err) {
+        // Refused outright: nothing was applied, so nothing of it is the bridge's. (No answer, or a 5xx, may have been.)
+        if (err instanceof CoderApiError && !isTransient(err)) {
+          record = recordAfter.refused(record, beforeCalls, what);
+          progress.applied = { ...progress.applied!, access: record };
+        }
         throw accessRefusal(err, what, username) ?? err;
       }
     };

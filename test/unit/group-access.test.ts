@@ -29,6 +29,7 @@ function fakeCoder(templates: string[], acl: Record<string, Record<string, 'use'
     acl,
     group,
     failOn: undefined as string | undefined,
+    failStatus: 500,
     async groupSummary(id: string): Promise<GroupSummary | null> {
       calls.push('GET group');
       return { id, name: 'eng', display_name: 'Eng', organization_id: 'o1', memberIds: [], ...coder.group };
@@ -47,7 +48,7 @@ function fakeCoder(templates: string[], acl: Record<string, Record<string, 'use'
       Object.assign(coder.group, body);
     },
     async patchTemplateAcl(id: string, body: UpdateTemplateAclRequest): Promise<void> {
-      if (coder.failOn === id) throw new CoderApiError({ status: 500, message: 'boom', method: 'PATCH', route: '/api/v2/templates/{template}/acl' });
+      if (coder.failOn === id) throw new CoderApiError({ status: coder.failStatus, message: 'boom', method: 'PATCH', route: '/api/v2/templates/{template}/acl' });
       calls.push(`PATCH acl ${id} ${JSON.stringify(body.group_perms)}`);
       for (const [gid, role] of Object.entries(body.group_perms ?? {})) {
         coder.acl[id] ??= {};
@@ -106,10 +107,25 @@ describe('GroupGrants', () => {
     const coder = fakeCoder(['dev-go', 'dev-py']);
     coder.failOn = 't-dev-py';
     const progress = progressOf();
+    const checkpoints: unknown[] = [];
+    progress.checkpoint = async () => void checkpoints.push({ calls: [...coder.calls], access: structuredClone(progress.applied!.access) });
     await expect(new GroupGrants(coder).apply(viewOf(TEMPLATES), progress)).rejects.toThrow('boom');
-    expect(progress.applied!.access).toEqual({ quotaAllowance: 50, templates: { 't-dev-go': 'use' } });
+    // The entries the calls create were recorded before any write (a crash after Coder took one leaves it the
+    // bridge's, to take back later); the failed one stays recorded: a 5xx may have been applied, and if it was not,
+    // Coder lacks the entry and nothing is ever removed on its account.
+    expect(checkpoints).toEqual([{ calls: expect.not.arrayContaining([expect.stringMatching(/^PATCH/)]), access: { templates: { 't-dev-go': 'use', 't-dev-py': 'use' } } }]);
+    expect(progress.applied!.access).toEqual({ quotaAllowance: 50, templates: { 't-dev-go': 'use', 't-dev-py': 'use' } });
     // The ask is not recorded as applied: the next run reads Coder again.
     expect(progress.applied!.accessKey).toBeUndefined();
+  });
+
+  test('an entry Coder refuses outright (a 4xx: not applied) is not recorded as the bridge\'s', async () => {
+    const coder = fakeCoder(['dev-go', 'dev-py']);
+    coder.failOn = 't-dev-py';
+    coder.failStatus = 400;
+    const progress = progressOf();
+    await expect(new GroupGrants(coder).apply(viewOf(TEMPLATES), progress)).rejects.toThrow('boom');
+    expect(progress.applied!.access).toEqual({ quotaAllowance: 50, templates: { 't-dev-go': 'use' } });
   });
 
   test('nothing granted now or before: no Coder call at all', async () => {

@@ -217,17 +217,21 @@ describe('UserAccessApplier', () => {
     w.coder.putSiteRoles.mockRejectedValueOnce(new CoderApiError({ status: 500, message: 'boom', method: 'PUT', route: 'r' }));
     const progress = progressOf();
     await expect(w.applier.converge('u1', userDoc(['Admin']), progress, false)).rejects.toThrow('boom');
+    // The site role the failed call was to add stays the bridge's: a 500 may have been applied (harmless if not:
+    // Coder lacks it, so nothing is ever removed on its account).
     expect(progress.applied!.access).toMatchObject({
       partial: true,
-      granted: { siteRoles: [], organizations: { 'data-science': { member: true, roles: ['organization-admin'] } } },
+      granted: { siteRoles: ['template-admin'], organizations: { 'data-science': { member: true, roles: ['organization-admin'] } } },
       organizationIds: ['base-id', 'ds-id'],
     });
   });
 
-  test('an IdP-sync refusal becomes a permanent idp_sync failure', async () => {
+  test('an IdP-sync refusal becomes a permanent idp_sync failure; what Coder refused is not recorded as granted', async () => {
     const w = world();
     w.coder.putSiteRoles.mockRejectedValueOnce(refusal('Cannot modify roles for OIDC users when role sync is enabled.'));
-    await expect(w.applier.converge('u1', userDoc(['Admin']), progressOf(), false)).rejects.toMatchObject({ code: 'idp_sync', permanent: true });
+    const progress = progressOf();
+    await expect(w.applier.converge('u1', userDoc(['Admin']), progress, false)).rejects.toMatchObject({ code: 'idp_sync', permanent: true });
+    expect(progress.applied!.access!.granted).toEqual({ siteRoles: [], organizations: { 'data-science': { member: true, roles: ['organization-admin'] } } });
   });
 
   test("the token's own user is never changed", async () => {
@@ -282,5 +286,45 @@ describe('UserAccessApplier', () => {
     w.holder.replace(accessPolicySchema.parse({ version: 1, rules: [] }));
     await w.applier.stopWorkspacesIfSuspended(progressOf({ status: 'suspended' }));
     expect(w.coder.workspacesOf).not.toHaveBeenCalled();
+  });
+});
+
+describe('grants written ahead of the calls', () => {
+  test('what the calls add is recorded before the first one: a crash after Coder applied it still lets the bridge take it back', async () => {
+    const w = world();
+    const progress = progressOf();
+    const checkpoints: (AppliedUserAccess | undefined)[] = [];
+    let writesBefore = -1;
+    progress.checkpoint = async () => {
+      writesBefore = writes(w);
+      checkpoints.push(structuredClone(progress.applied!.access));
+    };
+    // The process dies once Coder applied the site roles: the PUT's answer (and the record after it) never come.
+    w.coder.putSiteRoles.mockImplementationOnce(async () => {
+      throw new Error('killed');
+    });
+    await expect(w.applier.converge('u1', userDoc(['Admin']), progress, false)).rejects.toThrow('killed');
+    expect(checkpoints).toHaveLength(1);
+    expect(checkpoints[0]!.granted).toEqual({ siteRoles: ['template-admin'], organizations: { 'data-science': { member: true, roles: ['organization-admin'] } } });
+    expect(checkpoints[0]!.partial).toBe(true);
+    expect(writesBefore).toBe(0);
+
+    // After the restart the bridge reads the checkpoint, while Coder holds everything; the policy then stops granting.
+    const restarted = world({ roles: { roles: ['template-admin'], organization_roles: { 'base-id': [], 'ds-id': ['organization-admin'] } } });
+    const after = progressOf({ access: checkpoints[0] });
+    await restarted.applier.converge('u1', userDoc([]), after, false);
+    expect(restarted.coder.putSiteRoles).toHaveBeenCalledWith('c1', []);
+    expect(restarted.coder.removeOrgMember).toHaveBeenCalledWith('ds-id', 'c1');
+    expect(after.applied!.access!.granted).toEqual({ siteRoles: [], organizations: {} });
+  });
+
+  test('a role that was in Coder before is never written ahead as the bridge\'s', async () => {
+    const w = world({ roles: { roles: ['template-admin'], organization_roles: { 'base-id': [] } } });
+    const progress = progressOf();
+    const checkpoints: AppliedUserAccess[] = [];
+    progress.checkpoint = async () => void checkpoints.push(structuredClone(progress.applied!.access!));
+    await w.applier.converge('u1', userDoc(['Admin']), progress, false);
+    expect(checkpoints[0].granted.siteRoles).toEqual([]);
+    expect(progress.applied!.access!.granted.siteRoles).toEqual([]);
   });
 });
