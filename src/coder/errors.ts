@@ -62,6 +62,11 @@ export function isTransient(err: unknown): boolean {
   return err instanceof CoderApiError && (err.status >= 500 || err.status === 429);
 }
 
+/** No answer from Coder at all, or its proxy saying Coder is not there (502, 503, 504): Coder is down, not the request. */
+export function isUnreachable(err: unknown): boolean {
+  return err instanceof CoderNetworkError || (err instanceof CoderApiError && (err.status === 502 || err.status === 503 || err.status === 504));
+}
+
 export function isRateLimited(err: unknown): err is CoderApiError {
   return err instanceof CoderApiError && err.status === 429;
 }

@@ -12,7 +12,7 @@ export type ReconcileOutcome =
   | { type: 'done'; result: ReconcileResult }
   /** Recorded on the resource's sync status by the reconciler; not retried for this version. */
   | { type: 'terminal'; result: ReconcileResult; reason: string }
-  | { type: 'requeue_after'; reason: RequeueReason; error: unknown; delayMs?: number };
+  | { type: 'requeue_after'; reason: RequeueReason; error: unknown; delayMs?: number; unreachable?: boolean };
 
 /** The `outcome` label of `reconciles_total` and of the reconcile log line. */
 export type OutcomeLabel = 'applied' | 'unchanged' | 'skipped' | 'failed_permanent' | RequeueReason;

@@ -22,6 +22,15 @@ export const RECONCILE_BACKOFF: BackoffOptions = { baseMs: 1_000, capMs: 30_000 
  * rotated token is picked up within a minute, and a revoked one costs Coder one call a minute.
  */
 export const AUTH_PAUSE_BACKOFF: BackoffOptions = { baseMs: 2_000, capMs: 60_000 };
+/**
+ * When Coder answers nothing at all (UNREACHABLE_IN_A_ROW reconciles in a row met no answer), the whole queue pauses
+ * 1 s, 2 s, 4 s, then 5 s at a time, and the jobs wait without spending an attempt: an outage costs Coder a few
+ * calls per pause instead of every job's own retries, and work resumes within 5 s of Coder's return instead of
+ * after each job's grown backoff.
+ */
+export const OUTAGE_PAUSE_BACKOFF: BackoffOptions = { baseMs: 1_000, capMs: 5_000 };
+/** Fewer in a row is a dropped connection or two, retried job by job as any transient failure. */
+const UNREACHABLE_IN_A_ROW = 3;
 /** Coder sends Retry-After: 60 on a 429; without one, wait a whole rate-limit window. */
 const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
 /**
@@ -42,14 +51,15 @@ export interface ReconcileWorkerOptions {
   /** How long a crashed worker's jobs stay locked before another worker takes them (WORKER_LOCK_DURATION). */
   lockDurationMs?: number;
   authPause?: BackoffOptions;
+  outagePause?: BackoffOptions;
   /** Told of every refused token (for the coder_auth_failing figures). */
   onCoderAuthFailure?: (err: unknown) => void;
   /** Told of every permanent failure (an IdP-sync refusal makes the runtime check Coder's sync settings again). */
   onPermanentFailure?: (error: SyncError) => void;
 }
 
-/** Consecutive pauses for a refused token grow; the first reconcile that completes resets them. */
-class AuthPause {
+/** Consecutive pauses of the queue (a refused token, Coder not answering) grow; Coder answering resets them. */
+class QueuePause {
   private pauses = 0;
 
   private until = 0;
@@ -78,7 +88,9 @@ export function startReconcileWorker(options: ReconcileWorkerOptions): Worker<Re
   const { reconcilers, logger, metrics } = options;
   const backoff = options.backoff ?? RECONCILE_BACKOFF;
   const lockMs = options.lockDurationMs ?? DEFAULT_WORKER_LOCK_MS;
-  const authPause = new AuthPause(options.authPause ?? AUTH_PAUSE_BACKOFF);
+  const authPause = new QueuePause(options.authPause ?? AUTH_PAUSE_BACKOFF);
+  const outagePause = new QueuePause(options.outagePause ?? OUTAGE_PAUSE_BACKOFF);
+  let unreachableInARow = 0;
 
   async function settle(job: Job<ReconcileJobData>, token: string | undefined, outcome: ReconcileOutcome, durationMs: number): Promise<unknown> {
     const { kind, id } = job.data;
@@ -86,6 +98,11 @@ export function startReconcileWorker(options: ReconcileWorkerOptions): Worker<Re
     const fields = { event: 'reconcile', jobId: job.id, kind, id, attempt: job.attemptsStarted, outcome: label, durationMs };
     metrics?.reconciles.inc({ kind, outcome: label });
     metrics?.reconcileDuration.observe({ kind }, durationMs / 1000);
+    if (outcome.type !== 'requeue_after' || !outcome.unreachable) {
+      // Coder answered (whatever it said).
+      unreachableInARow = 0;
+      outagePause.reset();
+    }
     if (outcome.type !== 'requeue_after') {
       authPause.reset();
       const { result } = outcome;
@@ -116,6 +133,17 @@ export function startReconcileWorker(options: ReconcileWorkerOptions): Worker<Re
         throw Worker.RateLimitError();
       }
       case 'retry': {
+        if (outcome.unreachable && ++unreachableInARow >= UNREACHABLE_IN_A_ROW) {
+          const pauseMs = outagePause.next();
+          if (pauseMs !== undefined) {
+            logger.warn(
+              { ...fields, event: 'coder_unreachable', pauseMs, unreachableInARow, err: (outcome.error as Error).message },
+              'Coder does not answer: reconciles paused (jobs wait, spending no attempt)',
+            );
+            await worker.rateLimit(pauseMs);
+          }
+          throw Worker.RateLimitError();
+        }
         const delayMs = backoffDelay(job.attemptsStarted - 1, backoff);
         logger.warn({ ...fields, delayMs, err: outcome.error }, 'reconcile failed: will retry');
         await job.moveToDelayed(Date.now() + delayMs, token);

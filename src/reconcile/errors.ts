@@ -1,4 +1,4 @@
-import { CoderApiError, CoderNetworkError, isCoderAuthFailure, isRateLimited, isTransient } from '../coder/errors';
+import { CoderApiError, CoderNetworkError, isCoderAuthFailure, isRateLimited, isTransient, isUnreachable } from '../coder/errors';
 import type { SyncError } from '../model/sync';
 import { MappingError } from './mapping';
 import { errorMessage } from '../log-errors';
@@ -100,8 +100,9 @@ export type RequeueReason =
   | 'coder_auth';
 
 /** Why a reconcile that threw must run again, for the queue's outcome contract (queue/reconcile-outcome.ts). */
-export function requeueCauseOf(error: unknown): { reason: RequeueReason; delayMs?: number } {
+export function requeueCauseOf(error: unknown): { reason: RequeueReason; delayMs?: number; unreachable?: boolean } {
   if (isRateLimited(error)) return { reason: 'rate_limited', delayMs: error.retryAfterMs };
   if (isCoderAuthFailure(error)) return { reason: 'coder_auth' };
-  return { reason: 'retry' };
+  // Coder not answering at all: the queue may pause for everyone rather than each job backing off alone.
+  return isUnreachable(error) ? { reason: 'retry', unreachable: true } : { reason: 'retry' };
 }

@@ -44,9 +44,15 @@ test('a 403 about the request itself stays a permanent failure of that resource'
   expect(await runReconcile(failing(err))).toMatchObject({ type: 'requeue_after', reason: 'retry' });
 });
 
-test('anything else thrown is requeued with the reconcile backoff', async () => {
+test('anything else thrown is requeued with the reconcile backoff; no answer at all (or a 502/503/504) is marked unreachable', async () => {
   const err = new CoderNetworkError({ method: 'GET', route: 'GET /api/v2/organizations' }, 'UND_ERR_SOCKET: other side closed', false);
-  expect(await runReconcile(failing(err))).toEqual({ type: 'requeue_after', reason: 'retry', error: err });
+  expect(await runReconcile(failing(err))).toEqual({ type: 'requeue_after', reason: 'retry', error: err, unreachable: true });
+  const gateway = new CoderApiError({ status: 503, message: 'unavailable', method: 'GET', route: 'GET /api/v2/users' });
+  expect(await runReconcile(failing(gateway))).toEqual({ type: 'requeue_after', reason: 'retry', error: gateway, unreachable: true });
+  const internal = new CoderApiError({ status: 500, message: 'boom', method: 'GET', route: 'GET /api/v2/users' });
+  expect(await runReconcile(failing(internal))).toEqual({ type: 'requeue_after', reason: 'retry', error: internal });
+  const ours = new Error('redis gone');
+  expect(await runReconcile(failing(ours))).toEqual({ type: 'requeue_after', reason: 'retry', error: ours });
 });
 
 test('error messages name the method once', () => {
