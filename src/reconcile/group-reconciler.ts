@@ -142,12 +142,20 @@ export class GroupReconciler implements Reconciler {
       return store.scanMemberChanges(id, cursor, READ_PAGE).then((page) => ({ cursor: page.cursor, items: page.items.map(([userId]) => userId) }));
     };
     const seen = new Set<string>();
+    const requeue = (userIds: string[]) => Promise.all(userIds.filter((userId) => !seen.has(userId) && seen.add(userId)).map((userId) => queue.enqueue('user', userId)));
+    if (!scim && applied?.memberCoderIds) {
+      // A deleted group whose members were recorded whole (by a resync or an earlier version): its SCIM members
+      // are gone from the store with it, so they are found through the claims on their Coder users.
+      for (let i = 0; i < applied.memberCoderIds.length; i += READ_PAGE) {
+        const holders = await this.deps.claims.holders('user', applied.memberCoderIds.slice(i, i + READ_PAGE));
+        await requeue(holders.filter((holder): holder is string => holder !== null));
+      }
+    }
     let cursor = '0';
     do {
       const page = await pages(cursor);
       cursor = page.cursor;
-      const fresh = page.items.filter((userId) => !seen.has(userId) && seen.add(userId));
-      await Promise.all(fresh.map((userId) => queue.enqueue('user', userId)));
+      await requeue(page.items);
     } while (cursor !== '0');
   }
 

@@ -1,3 +1,8 @@
+import { AccessPolicyHolder } from '../../src/policy/holder';
+import { accessPolicySchema } from '../../src/policy/schema';
+import { parseAdoptGroups } from '../../src/model/adopt-groups';
+import { GroupReconciler } from '../../src/reconcile/group-reconciler';
+import { OrgDirectory } from '../../src/reconcile/org-directory';
 import { callsDuring, openReconcileHarness, type ReconcileHarness } from './reconcile-harness';
 
 /** The group reconciler against real Redis and the Coder simulator, driving the store directly. */
@@ -275,4 +280,22 @@ test("a create whose answer was lost is the bridge's own group on retry, not a c
   expect(sync!.lastError).toBeUndefined();
   expect(simMembers(made.id)).toEqual([a.coderId]);
   expect(h.sim.groups().filter((g) => g.name.startsWith('Lost-Answer'))).toHaveLength(1);
+});
+
+test('with a policy matching on groups, deleting a group whose members were recorded whole re-queues its users', async () => {
+  const [a, b] = [await provisionedUser('gus'), await provisionedUser('hal')];
+  const policy = new AccessPolicyHolder(accessPolicySchema.parse({ version: 1, rules: [{ match: { groups: ['Auditors'] }, grants: { siteRoles: ['auditor'] } }] }), 'coder');
+  const access = { policy, orgs: new OrgDirectory(h.coder, await h.coder.organization(h.ctx.orgId)) };
+  const groups = new GroupReconciler({ store: h.store, claims: h.claims, queue: h.queue, coder: h.coder, ctx: h.ctx, groupsLicensed: true, adoption: { tokenUserId: async () => h.sim.ownerId, groups: parseAdoptGroups(undefined) }, access });
+  const group = await h.addGroup('Auditors', [a.id, b.id]);
+  await groups.reconcile(group.doc.id);
+  // As a resync (or an earlier version) records it: Coder's member ids whole, no applied-members hash.
+  const sync = (await h.groupSync(group.doc.id))!;
+  const { membersTracked: _tracked, ...applied } = sync.applied!;
+  await h.store.setSync('group', group.doc.id, { ...sync, applied: { ...applied, memberCoderIds: [a.coderId, b.coderId] } });
+  await h.store.replaceAppliedMembers(group.doc.id, []);
+  await h.store.deleteGroup(group.doc.id);
+  h.queue.take();
+  await groups.reconcile(group.doc.id);
+  expect(h.queue.take().filter((item) => item.kind === 'user').map((item) => item.id).sort()).toEqual([a.id, b.id].sort());
 });
