@@ -210,13 +210,7 @@ export class GroupReconciler implements Reconciler {
         progress.applied = { ...progress.applied!, retiring: left && hasGrants(left) ? { ...others, access: left } : others };
       }
     } else if (!retiring.adopted) {
-      this.requireLicence();
-      progress.operations.push('deleteGroup');
-      try {
-        await this.deps.coder.deleteGroup(retiring.coderId);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
+      await this.deleteCoderGroup(retiring.coderId, progress);
     }
     await this.deps.claims.release('group', retiring.coderId, id);
     progress.applied = rest;
@@ -229,15 +223,19 @@ export class GroupReconciler implements Reconciler {
   }
 
   private async deleteGroup(applied: AppliedGroupState, progress: Progress<AppliedGroupState>): Promise<void> {
+    await this.deleteCoderGroup(applied.coderId, progress);
+    progress.applied = undefined;
+  }
+
+  private async deleteCoderGroup(coderId: string, progress: Progress<AppliedGroupState>): Promise<void> {
     this.requireLicence();
     progress.operations.push('deleteGroup');
     try {
-      await this.deps.coder.deleteGroup(applied.coderId);
+      await this.deps.coder.deleteGroup(coderId);
     } catch (err) {
       // Already deleted outside the bridge: done.
       if (!isNotFound(err)) throw err;
     }
-    progress.applied = undefined;
   }
 
   /**
