@@ -2,7 +2,9 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { oktaUser, startE2E, type E2E } from '../test/e2e/harness';
+import { callsSince } from '../test/integration/reconcile-harness';
 import { waitFor } from '../test/wait-for';
+import { GROUP_SCHEMA } from '../src/scim/urns';
 
 /**
  * The end-to-end half of `npm run bench:policy`: the Coder calls one access-policy edit costs, against the
@@ -15,7 +17,6 @@ const USERS = 200;
 const GROUPS = 10;
 const AUDITORS = 50;
 const WAIT_MS = 120_000;
-const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
 const POLICY_BEFORE = `
 version: 1
@@ -52,10 +53,6 @@ rules:
 `;
 const CHANGED_GRANTS = AUDITORS + USERS / 2 + GROUPS + GROUPS;
 
-const diff = (after: Record<string, number>, before: Record<string, number>) =>
-  Object.fromEntries(Object.entries(after).flatMap(([route, n]) => (n - (before[route] ?? 0) > 0 ? [[route, n - (before[route] ?? 0)]] : [])));
-const isWrite = (route: string) => !route.startsWith('GET ');
-const sum = (calls: Record<string, number>, pick: (route: string) => boolean) => Object.entries(calls).reduce((n, [route, c]) => n + (pick(route) ? c : 0), 0);
 
 export async function policyEditCalls(): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-policy-'));
@@ -102,6 +99,7 @@ export async function policyEditCalls(): Promise<string[]> {
     );
     await e2e.waitForConvergence(WAIT_MS);
     const before = sim.calls();
+    const writesBefore = sim.writeCalls();
 
     const started = Date.now();
     // As the kubelet updates a ConfigMap volume: the new content appears in one rename.
@@ -118,9 +116,9 @@ export async function policyEditCalls(): Promise<string[]> {
     );
     await e2e.waitForConvergence(WAIT_MS);
     const elapsed = Date.now() - started;
-    const calls = diff(sim.calls(), before);
-    const writes = sum(calls, isWrite);
-    const reads = sum(calls, (route) => !isWrite(route));
+    const calls = callsSince(before, sim.calls());
+    const writes = sim.writeCalls() - writesBefore;
+    const reads = Object.values(calls).reduce((sum, n) => sum + n, 0) - writes;
     return [
       `policy edit end to end (${USERS} users in ${GROUPS} groups, reload by file replacement): applied in ${elapsed} ms`,
       `  changed grants ${CHANGED_GRANTS}, Coder writes ${writes} = ${(writes / CHANGED_GRANTS).toFixed(2)} per changed grant (target 1.00)`,
