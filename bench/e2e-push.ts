@@ -1,4 +1,5 @@
 import { PATCH_OP, oktaUser, type E2E } from '../test/e2e/harness';
+import { GROUP_SCHEMA } from '../src/scim/urns';
 
 /**
  * The load generator of bench:e2e: Okta-style provisioning pushed through the bridge's SCIM API. Users are
@@ -7,7 +8,6 @@ import { PATCH_OP, oktaUser, type E2E } from '../test/e2e/harness';
  */
 
 export const MEMBER_BATCH = 100;
-const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
 export class PushError extends Error {
   readonly code = 'push_rejected';

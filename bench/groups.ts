@@ -7,6 +7,7 @@ import { seedProvisionedUsers, type SeededUser } from '../test/integration/large
 import { startChild, type BenchChild } from './child';
 import { percentile } from './stats';
 import { memberPatch } from './workload';
+import { GROUP_SCHEMA } from '../src/scim/urns';
 
 /**
  * npm run bench:groups -- issue 13's benchmark. For groups of 1,000, 10,000 and 50,000 members: one single-member
@@ -26,7 +27,6 @@ const POLL_MS = 1;
 const BULK_TIMEOUT_MS = 600_000;
 const TARGET_CPU_RATIO = 3;
 const TARGET_BLOCK_MS = 50;
-const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
 interface BridgeStats {
   cpuMs: number;

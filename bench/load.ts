@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { spawnBridge } from '../test/e2e/bridge-process';
 import { startE2E } from '../test/e2e/harness';
+import { GROUP_SCHEMA } from '../src/scim/urns';
 
 /**
  * `npm run bench:load`: Entra-like traffic at 25 requests/s per tenant for 4 tenants (each with its own
@@ -17,7 +18,6 @@ const RATE = Number(process.env.LOAD_RATE ?? 25);
 const SEED_USERS = Number(process.env.LOAD_SEED_USERS ?? 300);
 const TARGET_P99_MS = 100;
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 interface Tenant {
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
       );
       for (const reply of batch) users.push({ id: reply.json.id, userName: reply.json.userName });
     }
-    const group = await call(token, 'POST', '/Groups', { schemas: [GROUP], displayName: `Load ${tag}`, members: [] });
+    const group = await call(token, 'POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: `Load ${tag}`, members: [] });
     tenants.push({ token, tag, users, groupId: group.json.id });
   }
   await e2e.waitForConvergence(120_000);

@@ -3,6 +3,7 @@ import { parseGroupInput } from '../src/scim/group';
 import { parseUserInput } from '../src/scim/user';
 import type { DesiredStore } from '../src/store/types';
 import { seededUserName, userDocument } from './workload';
+import { GROUP_SCHEMA } from '../src/scim/urns';
 
 /**
  * Seeding straight into the bridge's store, through the same parsing and store calls a SCIM POST makes, but
@@ -30,7 +31,7 @@ export async function seedUsers(store: DesiredStore, from: number, to: number): 
 
 /** A group whose members are `memberIds` (users already in the store); returns its id. */
 export async function seedGroup(store: DesiredStore, displayName: string, memberIds: string[]): Promise<string> {
-  const { doc, fields } = parseGroupInput({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName });
+  const { doc, fields } = parseGroupInput({ schemas: [GROUP_SCHEMA], displayName });
   const id = randomUUID();
   await store.createGroup({ ...doc, id }, fields, []);
   for (let start = 0; start < memberIds.length; start += MEMBER_BATCH) {

@@ -4,6 +4,7 @@ import { request } from 'undici';
 import { MAX_ATTRIBUTE_NAMES, MAX_MULTI_VALUED_ENTRIES, MAX_NAME_LENGTH, MAX_PATCH_OPERATIONS, MAX_STRING_LENGTH } from '../../src/scim/limits';
 import { MAX_EMAIL_LENGTH } from '../../src/model/email';
 import { StoreKeys } from '../../src/store/keys';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 /**
  * The requests of issue 9's cost findings, each at the largest size the limits accept (or just past it, where
@@ -11,7 +12,6 @@ import { StoreKeys } from '../../src/store/keys';
  */
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 /** MAX_BODY_BYTES's default: the largest body a request can carry. */
 export const BODY_LIMIT = 1_048_576;
@@ -94,7 +94,7 @@ export function wideProjectionSearch(count: number): Record<string, unknown> {
 }
 
 export function groupBody(displayName: string, memberIds: string[] = []): Record<string, unknown> {
-  return { schemas: [GROUP], displayName, members: memberIds.map((value) => ({ value })) };
+  return { schemas: [GROUP_SCHEMA], displayName, members: memberIds.map((value) => ({ value })) };
 }
 
 /**

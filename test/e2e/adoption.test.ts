@@ -3,6 +3,7 @@ import { createLogger } from '../../src/log';
 import type { AppliedGroupState, AppliedUserState } from '../../src/reconcile/plan';
 import type { SimGroup, SimUser } from '../coder-sim';
 import { oktaUser, startE2E, type E2E } from './harness';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 /**
  * A Coder that already holds accounts and a group before the bridge arrives. SCIM then pushes users whose
@@ -62,7 +63,7 @@ async function push(e2e: E2E, world: World): Promise<{ users: Pushed; group: str
     users[key as keyof typeof PUSHED] = reply.body.id;
   }
   const group = await e2e.scim('POST', '/Groups', {
-    schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+    schemas: [GROUP_SCHEMA],
     displayName: world.platform.name,
     members: [{ value: users.danaByEmail }, { value: users.eliByUsername }],
   });

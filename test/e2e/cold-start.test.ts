@@ -5,6 +5,7 @@ import { createLogger } from '../../src/log';
 import { RECONCILE_QUEUE } from '../../src/queue/jobs';
 import { oktaUser, PATCH_OP, startE2E, type E2E } from './harness';
 import { waitFor } from '../wait-for';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 /**
  * A bridge started while Coder is down (the sidecar starts before Coder in its pod; a restart during an
@@ -27,7 +28,7 @@ async function writeWhileCoderIsDown(e2e: E2E): Promise<void> {
     expect(created.status).toBe(201);
     ids.push(created.body.id);
   }
-  const group = await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Cold Starters' });
+  const group = await e2e.scim('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Cold Starters' });
   expect(group.status).toBe(201);
   const patched = await e2e.scim('PATCH', `/Groups/${group.body.id}`, {
     schemas: [PATCH_OP],

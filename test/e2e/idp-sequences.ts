@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PATCH_OP, oktaUser, type CoderView, type E2E, type ScimReply } from './harness';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 /**
  * Okta- and Entra-shaped provisioning sequences driven through the bridge's SCIM API, request shapes as each
@@ -8,7 +9,6 @@ import { PATCH_OP, oktaUser, type CoderView, type E2E, type ScimReply } from './
  * from the bridge's store.
  */
 
-const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENTERPRISE_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const ENTRA_GROUP_SCHEMA = 'http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group';

@@ -8,6 +8,7 @@ import type { AppliedUserState } from '../../src/reconcile/plan';
 import { api } from '../coder-sim/helpers';
 import { waitFor } from '../wait-for';
 import { oktaUser, startE2E, type E2E } from './harness';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 /**
  * `resync --dry-run` and POST /admin/resync {"dryRun": true} with an access policy: the report's `policy` section
@@ -78,7 +79,7 @@ function coderAccess(ada: string, bob: string, dataGroup: string) {
 test('a dry run lists what the policy would put back after hand-made changes, applies nothing; a resync applies it', async () => {
   const [ada, bob] = await Promise.all(['ada', 'bob'].map((name) => e2e.scim('POST', '/Users', oktaUser(`${name}@example.com`, name, 'Dry'))));
   for (const [displayName, member] of [['Auditors', ada], ['Data', bob]] as const) {
-    const group = await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName, members: [{ value: member.body.id }] });
+    const group = await e2e.scim('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName, members: [{ value: member.body.id }] });
     expect(group.status).toBe(201);
   }
   await e2e.waitForConvergence(WAIT_MS);

@@ -9,6 +9,7 @@ import type { CoderSim, SimGroup } from '../coder-sim';
 import { api } from '../coder-sim/helpers';
 import { waitFor } from '../wait-for';
 import { oktaUser, PATCH_OP, startE2E, type BridgeLauncher, type E2E } from './harness';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 /**
  * Issue 12, the group side: the access policy gives a group its template access (use/admin, globs) and quota,
@@ -16,7 +17,6 @@ import { oktaUser, PATCH_OP, startE2E, type BridgeLauncher, type E2E } from './h
  * write per changed grant.
  */
 
-const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
 let dir: string;
 let policyFile: string;

@@ -7,6 +7,7 @@ import type { SyncError } from '../../src/model/sync';
 import { api } from '../coder-sim/helpers';
 import { waitFor } from '../wait-for';
 import { oktaUser, PATCH_OP, startE2E, type E2E } from './harness';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 /**
  * Issue 12 on the user side, through SCIM into the simulator: Entra app roles (the SCIM `roles` attribute) and Okta
@@ -205,7 +206,7 @@ describe('Entra app roles (the SCIM roles attribute)', () => {
 describe('Okta pushed groups', () => {
   test('a group gives membership of a second organization with organization-admin; leaving the group takes both back', async () => {
     const { id, coderId } = await pushUser(oktaUser(`okta-ds-${++seq}@example.com`, 'Dee', 'Ess'));
-    const group = await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'DS Admins', members: [{ value: id }] });
+    const group = await e2e.scim('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'DS Admins', members: [{ value: id }] });
     expect(group.status).toBe(201);
     await waitFor(() => orgRoles(coderId, dataScience)?.join() === 'organization-admin', WAIT_MS, 'member of data-science as organization-admin');
     await settled();
@@ -221,7 +222,7 @@ describe('Okta pushed groups', () => {
 
   test('a group the policy places in another organization makes its members members there, without roles', async () => {
     const { id, coderId } = await pushUser(oktaUser(`okta-team-${++seq}@example.com`, 'Tea', 'Mmate'));
-    const group = await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'ds-notebooks', members: [{ value: id }] });
+    const group = await e2e.scim('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'ds-notebooks', members: [{ value: id }] });
     expect(group.status).toBe(201);
     await waitFor(() => orgRoles(coderId, dataScience) !== undefined, WAIT_MS, 'member of data-science');
     await settled();
@@ -253,7 +254,7 @@ describe('grants made by hand', () => {
     expect((await api(e2e.sim, 'POST', `/organizations/${dataScience}/members/${coderId}`)).status).toBe(200);
     expect((await api(e2e.sim, 'PUT', `/organizations/${dataScience}/members/${coderId}/roles`, { roles: ['organization-auditor'] })).status).toBe(200);
 
-    const group = await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'DS Admins', members: [{ value: id }] });
+    const group = await e2e.scim('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'DS Admins', members: [{ value: id }] });
     await waitFor(() => orgRoles(coderId, dataScience)?.join() === 'organization-admin,organization-auditor', WAIT_MS, 'organization-admin added');
     await settled();
     expect((await applied(id))?.access?.granted.organizations).toEqual({ 'data-science': { member: false, roles: ['organization-admin'] } });
@@ -317,7 +318,7 @@ describe("Coder's own IdP sync", () => {
     const { id, coderId } = await pushUser(oktaUser(`okta-orgsync-${++seq}@example.com`, 'Org', 'Sync'));
     expect((await api(e2e.sim, 'PATCH', '/settings/idpsync/organization', { field: 'groups', mapping: {}, organization_assign_default: true })).status).toBe(200);
     try {
-      await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'DS Admins', members: [{ value: id }] });
+      await e2e.scim('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'DS Admins', members: [{ value: id }] });
         await waitFor(async () => (await lastError(id)) !== undefined, WAIT_MS, 'the failure');
       expect(await lastError(id)).toMatchObject({ code: 'idp_sync', permanent: true });
       expect((await lastError(id))!.message).toContain('IdP organization sync field');
@@ -331,7 +332,7 @@ describe("Coder's own IdP sync", () => {
     const { id, coderId } = await pushUser(oktaUser(`okta-ops-${++seq}@example.com`, 'Op', 'Ess'));
     expect((await api(e2e.sim, 'PATCH', `/organizations/${ops}/settings/idpsync/roles`, { field: 'roles', mapping: {} })).status).toBe(200);
     try {
-      await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Ops Auditors', members: [{ value: id }] });
+      await e2e.scim('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Ops Auditors', members: [{ value: id }] });
         await waitFor(async () => (await lastError(id)) !== undefined, WAIT_MS, 'the failure');
       const error = (await lastError(id))!;
       expect(error).toMatchObject({ code: 'idp_sync', permanent: true });

@@ -1,4 +1,5 @@
 import { oktaUser, startE2E, type E2E } from './harness';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 let e2e: E2E;
 beforeAll(async () => {
@@ -9,7 +10,7 @@ afterAll(() => e2e.close());
 test('a SCIM user and group reach Coder', async () => {
   const user = await e2e.scim('POST', '/Users', oktaUser('smoke.user@example.com', 'Smoke', 'User'));
   expect(user.status).toBe(201);
-  const group = await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Smoke Team', members: [{ value: user.body.id }] });
+  const group = await e2e.scim('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Smoke Team', members: [{ value: user.body.id }] });
   expect(group.status).toBe(201);
   await e2e.waitForConvergence(15_000);
   expect(e2e.actualInCoder()).toEqual({

@@ -1,4 +1,5 @@
 import { oktaUser, PATCH_OP, type E2E, type ScimReply } from '../e2e/harness';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 /**
  * A provisioning run for the fault scenarios, sent the way an IdP sends it: it retries a request that got no
@@ -34,7 +35,6 @@ export class RunFailedError extends Error {
 
 const GIVE_UP_MS = 120_000;
 const RETRY_PAUSE_MS = 200;
-const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
 /** Sends until the bridge gives an answer an IdP would not retry. */
 export async function deliver(e2e: E2E, method: string, path: string, body?: unknown): Promise<ScimReply> {

@@ -3,6 +3,7 @@
  * `{user}` and `{group}` in a path are replaced by the ids of a seeded user and group. A string `body` is sent
  * as is; anything else is JSON-encoded. `auth` defaults to the valid SCIM token.
  */
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 export interface HostileRequest {
   name: string;
@@ -14,7 +15,6 @@ export interface HostileRequest {
 }
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 /** As raw text: a value this deep is beyond what JSON.stringify can walk. */
@@ -44,12 +44,12 @@ export const HOSTILE_CORPUS: HostileRequest[] = [
   { name: 'body over the size limit', method: 'POST', path: '/Users', body: { ...validUser, displayName: 'x'.repeat(1_100_000) } },
   { name: 'deeply nested JSON', method: 'POST', path: '/Users', body: nestedUser(50_000) },
   { name: 'huge emails array', method: 'POST', path: '/Users', body: { ...validUser, userName: 'huge@example.com', emails: Array.from({ length: 40_000 }, (_, i) => ({ value: 'bad' + i })) } },
-  { name: 'huge member array of unknown ids', method: 'POST', path: '/Groups', body: { schemas: [GROUP], displayName: 'Huge', members: Array.from({ length: 20_000 }, (_, i) => ({ value: `no-such-user-${i}` })) } },
+  { name: 'huge member array of unknown ids', method: 'POST', path: '/Groups', body: { schemas: [GROUP_SCHEMA], displayName: 'Huge', members: Array.from({ length: 20_000 }, (_, i) => ({ value: `no-such-user-${i}` })) } },
   { name: 'user without userName', method: 'POST', path: '/Users', body: { schemas: [USER], emails: [{ value: 'x@example.com' }] } },
   { name: 'userName of the wrong type', method: 'POST', path: '/Users', body: { schemas: [USER], userName: { $gt: '' } } },
   { name: 'control characters in userName', method: 'POST', path: '/Users', body: { schemas: [USER], userName: 'ctl\u0000\u0007\u001b[31m@example.com' } },
   { name: 'user with no e-mail at all', method: 'POST', path: '/Users', body: { schemas: [USER], userName: 'not an email \u202e\u200d' } },
-  { name: 'group without displayName', method: 'POST', path: '/Groups', body: { schemas: [GROUP], members: [] } },
+  { name: 'group without displayName', method: 'POST', path: '/Groups', body: { schemas: [GROUP_SCHEMA], members: [] } },
   { name: 'lone surrogate escape', method: 'POST', path: '/Groups', body: '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"\\ud800","members":[{"value":"\\udfff"}]}' },
 
   // Filters.

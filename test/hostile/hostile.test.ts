@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { oktaUser, startE2E, type E2E } from '../e2e/harness';
 import { HOSTILE_CORPUS, type HostileRequest } from './corpus';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 /** Every request of the corpus gets a prompt 4xx SCIM error, and neither the store nor Coder changes. */
 
@@ -18,7 +19,7 @@ beforeAll(async () => {
   redis = new Redis(e2e.config.redis.url);
   const user = await e2e.scim('POST', '/Users', oktaUser('hostile.seed@example.com', 'Hostile', 'Seed'));
   userId = user.body.id;
-  const group = await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Hostile Seed', members: [{ value: userId }] });
+  const group = await e2e.scim('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Hostile Seed', members: [{ value: userId }] });
   groupId = group.body.id;
   await e2e.waitForConvergence(15_000);
 });

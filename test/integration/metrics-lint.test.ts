@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { request } from 'undici';
 import { oktaUser, startE2E, type E2E } from '../e2e/harness';
 import { announceSkip, underCI } from '../outside-material';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 /**
  * /metrics, rendered after real traffic, passes `promtool check metrics` (Prometheus' own linter: names,
@@ -23,7 +24,7 @@ if (!runLint) announceSkip('metrics-lint test', 'promtool is not installed (apt-
   test('passes promtool check metrics after SCIM traffic and reconciles', async () => {
     const user = await e2e.scim('POST', '/Users', oktaUser('lint.user@example.com', 'Lint', 'User'));
     expect(user.status).toBe(201);
-    const group = await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Lint Team', members: [{ value: user.body.id }] });
+    const group = await e2e.scim('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Lint Team', members: [{ value: user.body.id }] });
     expect(group.status).toBe(201);
     expect((await e2e.scim('GET', '/Users/no-such-user')).status).toBe(404);
     await e2e.waitForConvergence(15_000);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { groupBody, patchBody, startScimServer, userBody, type ScimServer } from './scim-harness';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 let server: ScimServer;
 const userIds: string[] = [];
@@ -45,7 +46,7 @@ describe('group CRUD', () => {
   });
 
   it('refuses a member value that is no user id of this server with 400 invalidValue, and creates nothing', async () => {
-    const reply = await server.call('POST', '/scim/v2/Groups', { body: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Strangers only', members: [{ value: 'not-a-user' }] } });
+    const reply = await server.call('POST', '/scim/v2/Groups', { body: { schemas: [GROUP_SCHEMA], displayName: 'Strangers only', members: [{ value: 'not-a-user' }] } });
     expect(reply.status).toBe(400);
     expect(reply.body).toMatchObject({ scimType: 'invalidValue', detail: expect.stringContaining('not-a-user') });
     const list = await server.call('GET', `/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "Strangers only"')}`);

@@ -19,6 +19,7 @@ import { createRedis } from '../../src/store/redis';
 import type { ResourceKind } from '../../src/model/resource';
 import { strongToken } from '../fixtures/tokens';
 import { deleteTestKeys, REDIS_URL } from '../redis';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 /**
  * A real bridge HTTP server for integration tests: real Redis under a random key prefix, a real
@@ -158,7 +159,7 @@ export function userBody(userName: string, extra: Record<string, unknown> = {}):
 
 export function groupBody(displayName: string, memberIds: string[] = [], extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+    schemas: [GROUP_SCHEMA],
     displayName,
     members: memberIds.map((value) => ({ value })),
     ...extra,

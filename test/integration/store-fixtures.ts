@@ -4,6 +4,7 @@ import { groupIndexKeys, StoreKeys, userIndexKeys } from '../../src/store/keys';
 import { RedisStore } from '../../src/store/redis-store';
 import type { GroupIndexFields, ScimDocument, UserIndexFields } from '../../src/model/resource';
 import { scanKeys, testRedis } from '../redis';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 /** A store on the shared test Redis under a prefix of its own, and the means to remove exactly its keys. */
 export interface TestStore {
@@ -24,7 +25,7 @@ export function userDoc(userName: string, extra: Record<string, unknown> = {}): 
 }
 
 export function groupDoc(displayName: string): ScimDocument {
-  return { id: randomUUID(), schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName };
+  return { id: randomUUID(), schemas: [GROUP_SCHEMA], displayName };
 }
 
 async function readIndexKey(redis: Redis, key: string): Promise<string[]> {

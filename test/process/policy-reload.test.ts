@@ -5,6 +5,7 @@ import { request } from 'undici';
 import { spawnBridge, type BridgeProcess } from '../e2e/bridge-process';
 import { freePort, oktaUser, startE2E, type E2E } from '../e2e/harness';
 import { waitFor } from '../wait-for';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 /**
  * ACCESS_POLICY_FILE changed under a running bridge process, mounted the way Kubernetes mounts a ConfigMap
@@ -84,7 +85,7 @@ afterAll(async () => {
 test('a ConfigMap update, an invalid edit and SIGHUP: reloaded, refused, reloaded, and the process lives on', async () => {
   await waitFor(() => events('access_policy_reloaded').some((e) => e.trigger === 'start'), 15_000, 'the policy loaded at start');
   const users = await Promise.all(['ada', 'bob'].map((name) => e2e.scim('POST', '/Users', oktaUser(`${name}@example.com`, name, 'Reload'))));
-  const group = await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Admins', members: [{ value: users[0].body.id }] });
+  const group = await e2e.scim('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Admins', members: [{ value: users[0].body.id }] });
   expect(group.status).toBe(201);
   await e2e.waitForConvergence(30_000);
   const first = await status();

@@ -6,6 +6,7 @@ import { createLogger } from '../../src/log';
 import { startCoderSim, type CoderSim } from '../coder-sim';
 import { oktaUser } from '../e2e/harness';
 import { startRedisCluster, startRedisSentinel, type RedisTopology } from './redis-topology';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 /**
  * The bridge on Redis HA: a 3-master Redis Cluster (keys and BullMQ queues under one {hash-tag} prefix) and a
@@ -45,7 +46,7 @@ async function provisionThrough(topology: RedisTopology, prefix: string): Promis
     const scim = (path: string, body: unknown) => call('POST', `/scim/v2${path}`, scimToken, body);
     const users = await Promise.all(Array.from({ length: USERS }, (_, i) => scim('/Users', oktaUser(`ha${i}@example.com`, 'Ha', `User${i}`))));
     expect(users.map((u) => u.status)).toEqual(users.map(() => 201));
-    const group = await scim('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'HA Team', members: users.map((u) => ({ value: u.body.id })) });
+    const group = await scim('/Groups', { schemas: [GROUP_SCHEMA], displayName: 'HA Team', members: users.map((u) => ({ value: u.body.id })) });
     expect(group.status).toBe(201);
 
     const expected = { users: Array.from({ length: USERS }, (_, i) => `ha${i}@example.com`).sort(), team: USERS };

@@ -2,6 +2,7 @@ import { request } from 'undici';
 import { spawnServeAndWorkers, type BridgeProcess } from '../e2e/bridge-process';
 import { oktaUser, PATCH_OP, startE2E, type E2E } from '../e2e/harness';
 import { waitFor } from '../wait-for';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 /**
  * One `serve` and two `worker` processes on one Redis against a Coder that limits each path to 20 requests a
@@ -58,7 +59,7 @@ test('two workers share one Coder budget: no 429 at all, and every change conver
   const groups = await Promise.all(
     Array.from({ length: GROUPS }, (_, g) =>
       e2e.scim('POST', '/Groups', {
-        schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+        schemas: [GROUP_SCHEMA],
         displayName: `Budget Team ${g}`,
         members: ids.filter((_, i) => i % GROUPS === g).map((value) => ({ value })),
       }),

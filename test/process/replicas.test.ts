@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import { spawnBridge, type BridgeProcess } from '../e2e/bridge-process';
 import { freePort, oktaUser, PATCH_OP, startE2E, type E2E, type ScimReply } from '../e2e/harness';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 /**
  * Two `serve` and two `worker` processes on one Redis behave as one bridge: SCIM requests spread over both
@@ -56,7 +57,7 @@ test('requests spread over both serve replicas converge exactly, with the Coder 
   const groups = await Promise.all(
     Array.from({ length: GROUPS }, (_, g) =>
       scimVia(g, 'POST', '/Groups', {
-        schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+        schemas: [GROUP_SCHEMA],
         displayName: `Replica Team ${g}`,
         members: ids.filter((_, i) => i % GROUPS === g).map((value) => ({ value })),
       }),

@@ -7,6 +7,7 @@ import { spawnBridge, type BridgeProcess } from '../e2e/bridge-process';
 import { oktaUser, startE2E, type E2E } from '../e2e/harness';
 import { testRedis } from '../redis';
 import { waitFor } from '../wait-for';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 /**
  * The bridge as a real process, stopped the two ways Kubernetes stops a pod. SIGTERM: requests in flight are
@@ -123,7 +124,7 @@ test('SIGTERM: in-flight requests are answered, active reconciles finish, exit 0
 
 test('SIGKILL mid-reconcile loses nothing: after a restart Coder converges', async () => {
   const ids = await createUsers('kill', 12);
-  const group = await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Killed Mid Flight', members: ids.map((value) => ({ value })) });
+  const group = await e2e.scim('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Killed Mid Flight', members: ids.map((value) => ({ value })) });
   expect(group.status).toBe(201);
   await waitFor(async () => e2e.sim.writeCalls() >= 2 && (await queue.getActiveCount()) > 0, 20_000, 'reconciles writing to Coder', 20);
   await bridge.kill();

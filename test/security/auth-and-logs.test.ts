@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { request } from 'undici';
 import { createLogger } from '../../src/log';
 import { oktaUser, startE2E, type E2E } from '../e2e/harness';
+import { GROUP_SCHEMA } from '../../src/scim/urns';
 
 /**
  * Every endpoint but /healthz and /readyz needs its own token; a SCIM token does not open /admin; failed
@@ -51,7 +52,7 @@ test('a full provisioning run logs no token, password or session token', async (
     ids.push(reply.body.id);
   }
   await e2e.scim('PUT', `/Users/${ids[0]}`, { ...oktaUser('secret.user0@example.com', 'Secret', 'Renamed', { password: PASSWORD }), id: ids[0] });
-  await e2e.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Secret Team', members: ids.map((value) => ({ value })) });
+  await e2e.scim('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Secret Team', members: ids.map((value) => ({ value })) });
   await e2e.admin('POST', '/resync', {});
   // 30% of Coder writes fail: a user whose create fails four times in a row waits 1 + 2 + 4 + 8 s in backoff
   // before its group can take it in (one of the 20 does, about one run in seven), more on a loaded CI machine.
